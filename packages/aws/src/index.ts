@@ -1,0 +1,2 @@
+/** `@ecs-lanes/aws`: see ARCHITECTURE.md, "Code shape". Its modules land with their issues. */
+export {};

@@ -1,0 +1,64 @@
+/**
+ * The `lanes` command router: builds the program and dispatches. Each command lives in its own file under
+ * `commands/` with its options type; only this entry point turns errors into exit codes.
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError, UnknownNameError, UserError } from '@ecs-lanes/core';
+import { Command, CommanderError } from 'commander';
+import { registerValidate } from './commands/validate.js';
+import { type Io, processIo } from './output.js';
+
+const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+/** Builds the `lanes` program writing to `io`. */
+export function createProgram(io: Io): Command {
+  const program = new Command('lanes')
+    .description(
+      'Multi-lane continuous delivery for Amazon ECS: baseline plus short-lived lanes per environment,\n' +
+        'routed by the W3C tracestate entry ctx=lane:<lane> at every hop, on AWS or on this machine.',
+    )
+    .version(VERSION, '-v, --version')
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .showHelpAfterError('(run lanes --help for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ lanes validate -c examples/lanes.yaml\n  $ lanes <command> --help',
+    );
+  registerValidate(program, io);
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (as `process.argv`) and returns the exit code. Never calls `process.exit`.
+ */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  const program = createProgram(io);
+  try {
+    await program.parseAsync([...argv]);
+    return Number(program.getOptionValue('exitCode') ?? 0);
+  } catch (error) {
+    return reportError(io, error);
+  }
+}
+
+/** Turns an error into a message on stderr and an exit code. */
+export function reportError(io: Io, error: unknown): number {
+  if (error instanceof CommanderError) {
+    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
+      ? 0
+      : error.exitCode || 2;
+  }
+  if (error instanceof ConfigError) {
+    for (const line of error.message.split('\n')) io.err(line);
+    return 1;
+  }
+  if (error instanceof UserError || error instanceof UnknownNameError) {
+    io.err(`error: ${error.message}`);
+    return error instanceof UserError ? error.exitCode : 1;
+  }
+  io.err(
+    `unexpected error (a bug in ecs-lanes; please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
+  return 70;
+}

@@ -1,0 +1,50 @@
+/**
+ * Output conventions: results (tables, JSON) go to stdout; logs and progress go to stderr.
+ */
+import type { ProgressEvent } from '@ecs-lanes/core';
+
+/** Where a command writes. Injectable so tests capture output. */
+export interface Io {
+  /** Results: tables, JSON. */
+  readonly out: (text: string) => void;
+  /** Logs, progress and errors. */
+  readonly err: (text: string) => void;
+  /** Working directory. */
+  readonly cwd: string;
+  /** Environment variables. */
+  readonly env: NodeJS.ProcessEnv;
+  /** True when stdin is an interactive terminal (confirmations are only asked there). */
+  readonly interactive: boolean;
+}
+
+/** The process's own Io. */
+export function processIo(): Io {
+  return {
+    out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+    err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+    cwd: process.cwd(),
+    env: process.env,
+    interactive: Boolean(process.stdin.isTTY) && process.env.CI !== 'true',
+  };
+}
+
+/** Formats rows as an aligned text table with a header line. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+/** Prints a progress event on stderr as `[phase] message`. */
+export function progressPrinter(io: Io): (e: ProgressEvent) => void {
+  return (e) => io.err(`[${e.phase}] ${e.message}`);
+}
+
+/** Writes a value as pretty JSON on stdout. */
+export function printJson(io: Io, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2));
+}

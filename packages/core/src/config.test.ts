@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  formatConfigIssue,
+  loadConfigOrThrow,
+  parseConfig,
+  servicesInStartOrder,
+} from './config.js';
+
+const example = readFileSync(new URL('../../../examples/lanes.yaml', import.meta.url), 'utf8');
+
+function issuesOf(text: string) {
+  const result = parseConfig(text, 'lanes.yaml');
+  if (result.ok) throw new Error('expected problems');
+  return result.issues;
+}
+
+const minimal = `
+project: shop
+infraRepo: { connectionArn: "arn:aws:codeconnections:us-east-1:111122223333:connection/abc-123", repository: acme/infra }
+environments:
+  - name: dev
+    account: "111122223333"
+    region: us-east-1
+    vpcId: vpc-0a1b2c3d
+    privateSubnets: [subnet-0a1b2c3d, subnet-0a1b2c3e]
+    publicSubnets: [subnet-0a1b2c3f, subnet-0a1b2c40]
+services:
+  - name: orders
+    appRepo: { repository: acme/orders }
+    port: 8080
+`;
+
+describe('lanes.yaml', () => {
+  it('accepts the example config: three services, two AWS environments and the local target', () => {
+    const config = loadConfigOrThrow(example);
+    expect(config.services.map((s) => s.name)).toEqual(['web', 'orders', 'inventory']);
+    expect(config.environments.map((e) => [e.name, e.target])).toEqual([
+      ['dev', 'aws'],
+      ['prod', 'aws'],
+      ['local', 'local'],
+    ]);
+  });
+
+  it('applies the documented defaults', () => {
+    const config = loadConfigOrThrow(minimal);
+    const env = config.environments[0]!;
+    expect(env).toMatchObject({
+      target: 'aws',
+      initCloudMap: true,
+      initAlb: true,
+      initLog: true,
+      baselineLane: 'base',
+    });
+    expect(config.infraRepo.branch).toBe('main');
+    expect(config.services[0]).toMatchObject({
+      healthPath: '/healthz',
+      cpu: 256,
+      memory: 512,
+      desiredCount: 1,
+      modulePath: '.',
+      blueGreen: { enabled: false },
+      appRepo: { branch: 'main' },
+    });
+  });
+
+  it('reports every problem at once, each with its line, its path, what was wrong and how to fix it', () => {
+    const broken = minimal
+      .replace('port: 8080', 'port: "eighty"\n    cpu: 300')
+      .replace('region: us-east-1', 'region: Virginia')
+      .replace('name: dev', 'name: dev-1');
+    const issues = issuesOf(broken);
+    const text = issues.map(formatConfigIssue);
+    expect(text).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^lanes\.yaml:5:\d+ environments\[0\]\.name: "dev-1" is not a valid environment name: .*no hyphens/,
+        ),
+        expect.stringMatching(
+          /^lanes\.yaml:7:\d+ environments\[0\]\.region: expected an AWS region such as "us-east-1", got "Virginia"/,
+        ),
+        expect.stringMatching(/^lanes\.yaml:14:\d+ services\[0\]\.port: expected number, got "eighty"/),
+        expect.stringMatching(
+          /^lanes\.yaml:15:\d+ services\[0\]\.cpu: 300 is not a Fargate CPU size; use one of 256, 512/,
+        ),
+      ]),
+    );
+    expect(issues.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('names a missing required field and says to add it', () => {
+    const issues = issuesOf(minimal.replace('    port: 8080\n', ''));
+    expect(issues.map(formatConfigIssue)).toContainEqual(
+      expect.stringMatching(/services\[0\]\.port: is required \(expected number\); add it/),
+    );
+  });
+
+  it('rejects unknown keys, naming them', () => {
+    const issues = issuesOf(minimal.replace('port: 8080', 'port: 8080\n    prot: 1'));
+    expect(issues[0]!.path).toBe('services[0]');
+    expect(issues[0]!.message).toMatch(/unknown key "prot"; remove it or check the spelling/);
+  });
+
+  it('checks Fargate cpu/memory pairs', () => {
+    const issues = issuesOf(minimal.replace('port: 8080', 'port: 8080\n    cpu: 256\n    memory: 4096'));
+    expect(issues[0]).toMatchObject({ path: 'services[0].memory' });
+    expect(issues[0]!.message).toMatch(/4096 MiB is not allowed with cpu 256; use one of 512, 1024, 2048/);
+  });
+
+  it('rejects duplicate services, unknown dependencies and cycles', () => {
+    const twoServices = minimal.replace(
+      'services:\n',
+      `services:
+  - name: web
+    appRepo: { repository: acme/web }
+    port: 80
+    dependsOn: [orders, nope]
+  - name: web
+    appRepo: { repository: acme/web }
+    port: 80
+`,
+    );
+    const messages = issuesOf(twoServices).map(formatConfigIssue);
+    expect(messages).toContainEqual(
+      expect.stringMatching(/services\[1\]\.name: service "web" is declared twice/),
+    );
+    expect(messages).toContainEqual(
+      expect.stringMatching(/services\[0\]\.dependsOn\[1\]: unknown service "nope"/),
+    );
+
+    const cyclic = minimal.replace('port: 8080', 'port: 8080\n    dependsOn: [orders]');
+    expect(issuesOf(cyclic).map((i) => i.message)).toContainEqual(
+      expect.stringMatching(/cannot depend on itself/),
+    );
+  });
+
+  it('rejects an invalid baseline lane with the lane grammar reason', () => {
+    const issues = issuesOf(
+      minimal.replace('region: us-east-1', 'region: us-east-1\n    baselineLane: Main'),
+    );
+    expect(issues[0]).toMatchObject({ path: 'environments[0].baselineLane' });
+  });
+
+  it('rejects an unknown target', () => {
+    const issues = issuesOf(minimal.replace('- name: dev', '- name: dev\n    target: gcp'));
+    expect(issues[0]!.message).toMatch(/target must be "aws" or "local", got "gcp"/);
+  });
+
+  it('requires a run command and a local path for every service when a local environment exists', () => {
+    const withLocal = minimal.replace('services:', '  - name: local\n    target: local\nservices:');
+    const paths = issuesOf(withLocal).map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['services[0].local', 'services[0].appRepo.localPath']));
+  });
+
+  it('reports YAML syntax errors with their position and never throws', () => {
+    const issues = issuesOf('project: [unclosed\n');
+    expect(issues[0]!.line).toBeGreaterThan(0);
+    expect(issues[0]!.message).toMatch(/fix the YAML syntax/);
+    expect(issuesOf('just a string')[0]!.message).toMatch(/expected a mapping/);
+  });
+
+  it('throws a ConfigError carrying every issue from loadConfigOrThrow', () => {
+    expect(() => loadConfigOrThrow('project: 1')).toThrow(ConfigError);
+  });
+
+  it('orders services so that each starts after the services it calls', () => {
+    const config = loadConfigOrThrow(example);
+    expect(servicesInStartOrder(config).map((s) => s.name)).toEqual(['inventory', 'orders', 'web']);
+  });
+});

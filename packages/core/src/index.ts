@@ -1,0 +1,13 @@
+/**
+ * `@ecs-lanes/core`: the pure lane model shared by every package (config, naming, lanes, tracestate,
+ * ALB match values, rule priorities, discovery, the target contract). No I/O.
+ */
+export * from './alb-match.js';
+export * from './config.js';
+export * from './discovery.js';
+export * from './lane.js';
+export * from './lane-stack.js';
+export * from './naming.js';
+export * from './priority.js';
+export * from './target.js';
+export * from './tracestate.js';

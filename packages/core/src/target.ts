@@ -1,0 +1,156 @@
+/**
+ * The lane model shared by both targets (`aws` and `local`): what a lane looks like from the outside and the
+ * operations every target offers. The CLI picks one {@link LaneTarget} per environment, once, and never
+ * branches on the target again (STYLE.md, "Commands").
+ *
+ * Pure types and small pure helpers only.
+ */
+
+/** Identifies one lane of one service in one environment. */
+export interface LaneRef {
+  /** Service name, as declared in `lanes.yaml`. */
+  readonly service: string;
+  /** Environment name, as declared in `lanes.yaml`. */
+  readonly env: string;
+  /** Lane name (see `lane.ts`). */
+  readonly lane: string;
+}
+
+/** Where a lane is in its life. */
+export type LaneState =
+  /** Being created; not yet routable. */
+  | 'creating'
+  /** Healthy and routable. */
+  | 'serving'
+  /** A new version is being rolled out; the previous one still serves. */
+  | 'updating'
+  /** The last deploy failed; the previous version (if any) still serves. */
+  | 'failed'
+  /** Being removed. */
+  | 'deleting'
+  /** Declared but not running (for example, the local target is down). */
+  | 'stopped'
+  /** The target could not tell. */
+  | 'unknown';
+
+/** One row of `lanes ls`: the same columns on every target. */
+export interface LaneSummary extends LaneRef {
+  /** True for the environment's baseline lane. */
+  readonly baseline: boolean;
+  /** What runs: an image tag on AWS, a commit on the local target. */
+  readonly version?: string;
+  /** The branch the running version was built from. */
+  readonly branch?: string;
+  /** Lane state. */
+  readonly state: LaneState;
+  /** Target-specific state detail (a stack status, a process state). */
+  readonly detail?: string;
+  /** Running instances (tasks or processes). */
+  readonly running: number;
+  /** Desired instances. */
+  readonly desired: number;
+  /** Healthy targets behind the lane's route. */
+  readonly healthy: number;
+  /** When the lane was created (ISO 8601). */
+  readonly createdAt?: string;
+  /** Where to send requests (the service's gateway or ALB); add the lane's tracestate to reach this lane. */
+  readonly url?: string;
+}
+
+/** One check of `lanes verify`, printed as `[OK]`, `[NG]` or `[SKIP]`. */
+export interface VerifyCheck {
+  /** What was checked, for example "healthy targets > 0". */
+  readonly name: string;
+  /** The result. */
+  readonly status: 'OK' | 'NG' | 'SKIP';
+  /** What was seen. */
+  readonly detail?: string;
+}
+
+/** A progress event of a long operation; printed on stderr by the CLI. */
+export interface ProgressEvent {
+  /** Short phase name, for example "build", "start", "health", "route", "stack". */
+  readonly phase: string;
+  /** Human message. */
+  readonly message: string;
+}
+
+/** Receives progress events. */
+export type ProgressListener = (event: ProgressEvent) => void;
+
+/** A request to deploy (create or update) a lane. */
+export interface DeployLaneRequest extends LaneRef {
+  /** Branch of the App repo to build. @default the service's `appRepo.branch` */
+  readonly branch?: string;
+  /** Walk the same path and stop before the first side effect. @default false */
+  readonly dryRun?: boolean;
+}
+
+/** The outcome of a deploy or rollback. */
+export interface DeployResult extends LaneRef {
+  /** True when nothing was changed (dry run). */
+  readonly dryRun: boolean;
+  /** What was (or would be) done, one line each. */
+  readonly actions: readonly string[];
+  /** The version now serving (image tag or commit). */
+  readonly version?: string;
+  /** Where to send requests. */
+  readonly url?: string;
+}
+
+/** The outcome of a removal. */
+export interface RemoveResult extends LaneRef {
+  /** True when nothing was changed (dry run). */
+  readonly dryRun: boolean;
+  /** What was (or would be) removed, in order. */
+  readonly actions: readonly string[];
+}
+
+/** Detailed status of one lane. */
+export interface LaneStatusReport {
+  /** The lane's summary row. */
+  readonly summary: LaneSummary;
+  /** Further facts, as label/value pairs in display order (stack, deployment, targets, alarms, last run, ...). */
+  readonly details: readonly (readonly [string, string])[];
+}
+
+/** What every target can do with lanes. Implemented by `@ecs-lanes/aws` and `@ecs-lanes/local`. */
+export interface LaneTarget {
+  /** Creates or updates a lane; resolves when it serves (or fails, leaving the previous version serving). */
+  deploy(request: DeployLaneRequest, progress?: ProgressListener): Promise<DeployResult>;
+  /** Lists lanes, optionally of one service. */
+  list(filter?: { readonly service?: string }): Promise<LaneSummary[]>;
+  /** Detailed status of one lane. */
+  status(ref: LaneRef): Promise<LaneStatusReport>;
+  /** Runs the verification checks of one lane. */
+  verify(ref: LaneRef, progress?: ProgressListener): Promise<VerifyCheck[]>;
+  /** Redeploys the previous version of a lane, or the version `to`. */
+  rollback(
+    ref: LaneRef & { readonly to?: string; readonly dryRun?: boolean },
+    progress?: ProgressListener,
+  ): Promise<DeployResult>;
+  /** Removes a lane: its route first, then its instances. The baseline lane needs `force`. */
+  remove(
+    ref: LaneRef & { readonly force?: boolean; readonly dryRun?: boolean },
+    progress?: ProgressListener,
+  ): Promise<RemoveResult>;
+}
+
+/**
+ * An error already explained to the user (bad input, a missing resource): the CLI prints its message on one
+ * line and exits non-zero, without a stack trace. Anything else is a bug and is printed with its stack.
+ */
+export class UserError extends Error {
+  /** Suggested process exit code. @default 1 */
+  readonly exitCode: number;
+  constructor(message: string, options?: { cause?: unknown; exitCode?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'UserError';
+    this.exitCode = options?.exitCode ?? 1;
+  }
+}
+
+/** True when every check passed or was skipped. */
+export function verifyPassed(checks: readonly VerifyCheck[]): boolean {
+  return checks.every((c) => c.status !== 'NG');
+}
