@@ -10,8 +10,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
-import { type LaneContext, laneContextFromTraceState, runWithLaneContext } from './context.js';
+import type { FastifyPluginCallback } from 'fastify';
+import { laneContextFromTraceState, runWithLaneContext } from './context.js';
 
 /** The default response header naming the lane of the instance that answered. */
 export const DEFAULT_LANE_RESPONSE_HEADER = 'x-lanes-lane';
@@ -38,7 +38,8 @@ function responseHeaderOf(options: LaneServerOptions): readonly [string, string]
 
 /**
  * Wraps a plain `node:http` request listener: `http.createServer(laneHandler(listener, { lane }))`.
- * The listener (and everything async it starts) sees the request's lane through `currentLane()`.
+ * The listener, everything async it starts, and the request's own events (`data`, `end`, ... emitted later from
+ * the socket, outside the request's async context) see the request's lane through `currentLane()`.
  */
 export function laneHandler<
   Req extends IncomingMessage = IncomingMessage,
@@ -50,9 +51,14 @@ export function laneHandler<
   const header = responseHeaderOf(options);
   return (request, response) => {
     if (header !== undefined) response.setHeader(header[0], header[1]);
-    return runWithLaneContext(laneContextFromTraceState(request.headers.tracestate), () =>
-      listener(request, response),
-    );
+    const context = laneContextFromTraceState(request.headers.tracestate);
+    if (context.traceState !== undefined) {
+      // Without a tracestate there is nothing to lose: events outside any context already read as the baseline.
+      const emit = request.emit;
+      request.emit = (...args: Parameters<typeof emit>) =>
+        runWithLaneContext(context, () => emit.apply(request, args));
+    }
+    return runWithLaneContext(context, () => listener(request, response));
   };
 }
 
@@ -67,31 +73,16 @@ export function laneMiddleware(options: LaneServerOptions = {}): RequestHandler 
   };
 }
 
-/** Where the Fastify plugin keeps a request's lane context between hooks. */
-const kLaneContext = Symbol('ecs-lanes.laneContext');
-
-type RequestWithLane = FastifyRequest & { [kLaneContext]?: LaneContext };
-
 /**
  * Fastify 5 plugin: `await app.register(lanePlugin, { lane })`. Applies to every route of the instance it is
- * registered on (it is not encapsulated, like plugins wrapped with `fastify-plugin`).
- *
- * The context is entered in `onRequest` and entered again in `preValidation`, because the body is read from
- * socket events that run outside the request's async context.
+ * registered on (it is not encapsulated, like plugins wrapped with `fastify-plugin`). The context entered in
+ * `onRequest` lasts through body parsing and the handler (tested with a slowly streamed body).
  */
 export const lanePlugin: FastifyPluginCallback<LaneServerOptions> = (app, options, done) => {
   const header = responseHeaderOf(options);
-  if (!app.hasRequestDecorator(kLaneContext)) app.decorateRequest(kLaneContext, undefined);
-  app.addHook('onRequest', (request: RequestWithLane, reply, next) => {
+  app.addHook('onRequest', (request, reply, next) => {
     if (header !== undefined) reply.header(header[0], header[1]);
-    const context = laneContextFromTraceState(request.headers.tracestate);
-    request[kLaneContext] = context;
-    runWithLaneContext(context, next);
-  });
-  app.addHook('preValidation', (request: RequestWithLane, _reply, next) => {
-    const context = request[kLaneContext];
-    if (context === undefined) next();
-    else runWithLaneContext(context, next);
+    runWithLaneContext(laneContextFromTraceState(request.headers.tracestate), next);
   });
   done();
 };
