@@ -5,10 +5,14 @@
  * The lane is read once, on the way in, by core's `readLane` (the single reader of the lane entry), and kept with
  * the incoming `tracestate` so that outgoing calls forward every other vendor's entry too. An absent or invalid
  * lane entry means the baseline: {@link currentLane} is then `undefined`. Nothing here throws on a bad header.
+ *
+ * Services that use OpenTelemetry without the SDK's server integrations still get their lane: outside a lane
+ * context, the lane context that `LanePropagator.extract` put in the active OTel context is used.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { assertLaneName } from '@ecs-lanes/core/lane';
 import { readLane, withLane } from '@ecs-lanes/core/tracestate';
+import { createContextKey, context as otelContext } from '@opentelemetry/api';
 
 /** The request header that carries the lane (lowercase, as Node and the W3C spec write it). */
 export const TRACESTATE_HEADER = 'tracestate';
@@ -43,6 +47,14 @@ const BASELINE_CONTEXT = new LaneContext(undefined, undefined);
 
 const storage = new AsyncLocalStorage<LaneContext>();
 
+/** The OTel context key under which `LanePropagator.extract` keeps the incoming {@link LaneContext}. */
+export const LANE_CONTEXT_KEY: symbol = createContextKey('@ecs-lanes/sdk lane context');
+
+/** The lane context of the request: the SDK's own, else the one extracted into the active OTel context. */
+function activeContext(): LaneContext | undefined {
+  return storage.getStore() ?? (otelContext.active().getValue(LANE_CONTEXT_KEY) as LaneContext | undefined);
+}
+
 /** Combines repeated header fields in order, as RFC 7230 §3.2.2 says. Never throws. */
 function combine(header: string | readonly string[] | undefined): string | undefined {
   if (typeof header === 'string') return header.length === 0 ? undefined : header;
@@ -73,22 +85,25 @@ export function runWithLaneContext<T>(context: LaneContext, fn: () => T): T {
  */
 export function runInLane<T>(lane: string | undefined, fn: () => T): T {
   if (lane !== undefined) assertLaneName(lane);
-  return storage.run(new LaneContext(lane, storage.getStore()?.traceState), fn);
+  return storage.run(new LaneContext(lane, activeContext()?.traceState), fn);
 }
 
-/** The current request's lane context, or undefined outside any request. */
+/**
+ * The current request's lane context, or undefined outside any request. Set by the server integrations (and
+ * {@link runWithLaneContext}); else, with OpenTelemetry, the one `LanePropagator` extracted into the active context.
+ */
 export function currentLaneContext(): LaneContext | undefined {
-  return storage.getStore();
+  return activeContext();
 }
 
 /** The current request's lane, or undefined for the baseline (or outside any request). */
 export function currentLane(): string | undefined {
-  return storage.getStore()?.lane;
+  return activeContext()?.lane;
 }
 
 /** The current request's incoming `tracestate` (as received), or undefined. */
 export function currentTraceState(): string | undefined {
-  return storage.getStore()?.traceState;
+  return activeContext()?.traceState;
 }
 
 /**
@@ -99,7 +114,7 @@ export function currentTraceState(): string | undefined {
  * - with one: that header with the lane at the front (core `withLane`), every other member kept in order.
  */
 export function outgoingTraceState(existing: string | readonly string[] | undefined): string | undefined {
-  const context = storage.getStore();
+  const context = activeContext();
   if (context === undefined || context.lane === undefined) return undefined;
   const header = combine(existing);
   return header === undefined ? context.outgoingTraceState : withLane(header, context.lane);

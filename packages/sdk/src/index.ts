@@ -9,6 +9,7 @@ export {
   currentLane,
   currentLaneContext,
   currentTraceState,
+  LANE_CONTEXT_KEY,
   LaneContext,
   laneContextFromTraceState,
   outgoingTraceState,
@@ -32,7 +33,7 @@ export {
   NoInstanceError,
 } from './lanes-fetch.js';
 export { type LocalRegistryResolverOptions, localRegistryResolver } from './local.js';
-export { LANE_CONTEXT_KEY, LanePropagator, laneFromOtelContext } from './otel.js';
+export { LanePropagator, laneFromOtelContext } from './otel.js';
 export { createPropagatingFetch, type FetchLike, laneInterceptor, propagatingFetch } from './propagation.js';
 export {
   DiscoveryCache,

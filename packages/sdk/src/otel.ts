@@ -27,7 +27,6 @@ import { LANE_TRACESTATE_KEY, LANE_VALUE_PREFIX } from '@ecs-lanes/core/lane';
 import { readLane, withLane } from '@ecs-lanes/core/tracestate';
 import {
   type Context,
-  createContextKey,
   isSpanContextValid,
   type TextMapGetter,
   type TextMapPropagator,
@@ -37,13 +36,11 @@ import {
 import { TraceState as OtelTraceState } from '@opentelemetry/core';
 import {
   currentLaneContext,
+  LANE_CONTEXT_KEY,
   type LaneContext,
   laneContextFromTraceState,
   TRACESTATE_HEADER,
 } from './context.js';
-
-/** The OTel context key under which {@link LanePropagator.extract} keeps the incoming lane context. */
-export const LANE_CONTEXT_KEY: symbol = createContextKey('@ecs-lanes/sdk lane');
 
 /**
  * The lane carried by an OTel context: the one extracted by {@link LanePropagator}, else the lane entry of the
@@ -78,7 +75,7 @@ export class LanePropagator implements TextMapPropagator {
 
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     const extracted = context.getValue(LANE_CONTEXT_KEY) as LaneContext | undefined;
-    const asyncContext = currentLaneContext();
+    const asyncContext = currentLaneContext(); // the SDK's own, else the active OTel context's
     const lane = laneFromOtelContext(context) ?? asyncContext?.lane;
     if (lane === undefined) return;
     const spanContext = trace.getSpanContext(context);
