@@ -84,6 +84,11 @@ export interface DeployLaneRequest extends LaneRef {
   readonly branch?: string;
   /** Walk the same path and stop before the first side effect. @default false */
   readonly dryRun?: boolean;
+  /**
+   * Wait until the lane serves (or the deploy fails). With false, return once the deploy has started
+   * (on AWS: the pipeline execution id in {@link DeployResult.executionId}). @default true
+   */
+  readonly wait?: boolean;
 }
 
 /** The outcome of a deploy or rollback. */
@@ -96,6 +101,8 @@ export interface DeployResult extends LaneRef {
   readonly version?: string;
   /** Where to send requests. */
   readonly url?: string;
+  /** The pipeline execution that carries the deploy, when there is one (AWS). */
+  readonly executionId?: string;
 }
 
 /** The outcome of a removal. */
