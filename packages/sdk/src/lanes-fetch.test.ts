@@ -37,6 +37,32 @@ describe('createLanesFetch', () => {
     expect(sent).toEqual([{ url: 'http://10.0.1.1:8080/items?x=1', tracestate: 'ctx=lane:gray,congo=1' }]);
   });
 
+  it.each([
+    ['a query and a fragment', 'http://orders/items?x=1&y=2#top', 'http://10.0.1.1:8080/items?x=1&y=2#top'],
+    ['no path', 'http://orders', 'http://10.0.1.1:8080/'],
+    ['an uppercase host', 'http://ORDERS/a', 'http://10.0.1.1:8080/a'],
+    ['a port on the logical host', 'http://orders:9999/a', 'http://10.0.1.1:8080/a'],
+    ['a URL object (parsed the slow way)', new URL('http://orders/b?q'), 'http://10.0.1.1:8080/b?q'],
+  ])('rewrites a URL with %s to the instance, keeping the rest', async (_, url, expected) => {
+    const { fetch, sent } = recorder();
+    const lanesFetch = createLanesFetch({ resolver, env: 'dev', fetch });
+    await inRequest('ctx=lane:gray', () => lanesFetch(url));
+    expect(sent[0]?.url).toBe(expected);
+  });
+
+  it('merges any spelling of tracestate in plain-object headers, keeping the other headers', async () => {
+    const seen: Record<string, string>[] = [];
+    const fetch: FetchLike = async (_input, init) => {
+      seen.push(Object.fromEntries(new Headers(init?.headers).entries()));
+      return new Response('ok');
+    };
+    const lanesFetch = createLanesFetch({ resolver, env: 'dev', fetch });
+    await inRequest('ctx=lane:gray', () =>
+      lanesFetch('http://orders/a', { headers: { TraceState: 'rojo=1', 'x-id': '7' } }),
+    );
+    expect(seen).toEqual([{ tracestate: 'ctx=lane:gray,rojo=1', 'x-id': '7' }]);
+  });
+
   it('round-robins among the chosen instances of the baseline', async () => {
     const { fetch, sent } = recorder();
     const lanesFetch = createLanesFetch({ resolver, env: 'dev', fetch });

@@ -92,13 +92,42 @@ interface Pick extends LaneInstances {
   next: number;
 }
 
-function instanceUrl(url: URL, instance: DiscoveredInstance): URL {
+/** `host:port` of an instance (its Cloud Map attributes). */
+function instanceAuthority(instance: DiscoveredInstance, protocol: string): string {
   const ip = instance.Attributes[IPV4_ATTRIBUTE];
   if (ip === undefined) throw new Error(`instance ${instance.InstanceId} has no ${IPV4_ATTRIBUTE} attribute`);
-  const target = new URL(url);
-  target.hostname = ip;
-  target.port = instance.Attributes[PORT_ATTRIBUTE] ?? '';
-  return target;
+  const port = instance.Attributes[PORT_ATTRIBUTE];
+  const isDefault =
+    port === undefined ||
+    port === '' ||
+    (port === '80' && protocol === 'http:') ||
+    (port === '443' && protocol === 'https:');
+  return isDefault ? ip : `${ip}:${port}`;
+}
+
+/**
+ * `http://host[:port]/rest` split without building a URL object (the hot path: a URL costs microseconds).
+ * Anything else (IPv6, user info, which fetch rejects anyway) goes through `new URL`.
+ */
+const SIMPLE_URL = /^(https?:)\/\/([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)(?::\d{1,5})?([/?#].*)?$/;
+
+interface UrlParts {
+  readonly protocol: string;
+  readonly host: string;
+  readonly rest: string;
+}
+
+function splitUrl(input: string | URL | Request): UrlParts {
+  if (typeof input === 'string') {
+    const m = SIMPLE_URL.exec(input);
+    if (m) return { protocol: m[1]!.toLowerCase(), host: m[2]!.toLowerCase(), rest: m[3] ?? '/' };
+  }
+  const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+  return {
+    protocol: url.protocol,
+    host: url.hostname,
+    rest: `${url.pathname}${url.search}${url.hash}`,
+  };
 }
 
 /**
@@ -142,37 +171,42 @@ export function createLanesFetch(options: LanesFetchOptions): LanesFetch {
     lane: string | undefined,
     pick: Pick,
     instance: DiscoveredInstance,
-    url: URL,
-  ) => ({
+    url: string,
+  ): LaneRoute => ({
     service,
     requestedLane: lane,
     lane: pick.lane,
     fellBack: pick.fellBack,
     instance,
-    url: url.href,
+    url,
   });
 
   const lanesFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    const parts = splitUrl(input);
     const lane = currentLane();
     const send = lane === undefined ? init : initWithLane(input, init);
-    if (!isLogicalServiceHost(url.hostname)) return baseFetch(input, send);
-    const service = url.hostname;
-    const pick = await choose(service, lane);
+    if (!isLogicalServiceHost(parts.host)) return baseFetch(input, send);
+    const pick = await choose(parts.host, lane);
     const instance = nextInstance(pick);
-    const target = instanceUrl(url, instance);
-    onRoute?.(routeOf(service, lane, pick, instance, target));
+    const target = `${parts.protocol}//${instanceAuthority(instance, parts.protocol)}${parts.rest}`;
+    onRoute?.(routeOf(parts.host, lane, pick, instance, target));
     return baseFetch(input instanceof Request ? new Request(target, input) : target, send);
   };
 
   return Object.assign(lanesFetch, {
     async route(url: string | URL): Promise<LaneRoute | undefined> {
-      const parsed = new URL(url);
+      const parts = splitUrl(url);
       const lane = currentLane();
-      if (!isLogicalServiceHost(parsed.hostname)) return undefined;
-      const pick = await choose(parsed.hostname, lane);
+      if (!isLogicalServiceHost(parts.host)) return undefined;
+      const pick = await choose(parts.host, lane);
       const instance = nextInstance(pick);
-      return routeOf(parsed.hostname, lane, pick, instance, instanceUrl(parsed, instance));
+      return routeOf(
+        parts.host,
+        lane,
+        pick,
+        instance,
+        `${parts.protocol}//${instanceAuthority(instance, parts.protocol)}${parts.rest}`,
+      );
     },
   });
 }
