@@ -6,6 +6,16 @@
 export { readJsonFile, writeFileAtomic } from './atomic.js';
 export { ControlApiError, callControl, type DaemonInfo, ensureSupervisor, findSupervisor } from './client.js';
 export {
+  type DemoHop,
+  type DemoOptions,
+  type DemoResult,
+  firstLocalEnvironment,
+  formatRoute,
+  prepareDemoProject,
+  routeOf,
+  runDemo,
+} from './demo.js';
+export {
   createLocalEnvironment,
   createLocalTarget,
   LocalEnvironment,
