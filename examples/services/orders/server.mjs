@@ -2,7 +2,7 @@
 // Answers JSON with its service name, lane and version and the answers of the services it calls, so that one
 // response shows the whole route of a request. Lane context and lane-aware calls come from the ecs-lanes SDK.
 import http from 'node:http';
-import { createLanesFetch, laneHandler, localRegistryResolver } from './lanes-sdk-shim.mjs';
+import { createLanesFetch, laneHandler, localRegistryResolver } from '@ecs-lanes/sdk';
 
 const SERVICE = 'orders';
 const VERSION = '1.0.0';

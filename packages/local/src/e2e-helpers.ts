@@ -36,7 +36,7 @@ export async function demoEnvironment(dir: string, basePort: number): Promise<Lo
     config: demo,
     env: firstLocalEnvironment(demo),
     root: dir,
-    supervisor: { drainMs: 1_000 },
+    supervisor: { drainMs: 2_500 },
   });
 }
 
