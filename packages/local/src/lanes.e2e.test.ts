@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { UserError, verifyPassed } from '@ecs-lanes/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, demoEnvironment, eventually, hops, projectDir, request } from './e2e-helpers.js';
+import { cleanup, demoEnvironment, hops, projectDir, request } from './e2e-helpers.js';
 import type { LocalEnvironment } from './environment.js';
 
 const exec = promisify(execFile);
