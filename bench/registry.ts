@@ -1,10 +1,13 @@
 /**
  * Every benchmark, by the name given to `npm run bench -- <name>`.
  */
+
+import { gatewayBenchmark } from './gateway.js';
 import type { Benchmark } from './lib/types.js';
 import { sdkBenchmark } from './sdk.js';
 
 /** The benchmarks. */
 export const BENCHMARKS: Record<string, Benchmark> = {
   sdk: sdkBenchmark,
+  gateway: gatewayBenchmark,
 };

@@ -17,14 +17,19 @@ export function hasNginx(): boolean {
 
 /** A running nginx. */
 export interface NginxProcess {
+  /** The master's pid. */
+  readonly pid: number;
+  /** The worker processes' pids. */
+  readonly workers: () => number[];
   readonly stop: () => Promise<void>;
 }
 
 /**
  * Starts nginx in the foreground-less daemon mode with `httpBlock` as the contents of its `http {}` block.
  * @param workers worker processes @default 1
+ * @param cpus a CPU list for `taskset -c` (e.g. `1`), inherited by the workers @default unpinned
  */
-export async function startNginx(httpBlock: string, workers = 1): Promise<NginxProcess> {
+export async function startNginx(httpBlock: string, workers = 1, cpus?: string): Promise<NginxProcess> {
   if (!hasNginx()) throw new Error('nginx not found: apt-get update && apt-get install -y nginx');
   const dir = mkdtempSync(path.join(tmpdir(), 'lanes-nginx-'));
   mkdirSync(path.join(dir, 'tmp'));
@@ -49,11 +54,23 @@ ${httpBlock}
   );
   const test = spawnSync(NGINX, ['-t', '-q', '-c', conf, '-p', dir], { encoding: 'utf8' });
   if (test.status !== 0) throw new Error(`nginx config rejected: ${test.stderr}`);
-  const child = spawn(NGINX, ['-c', conf, '-p', dir, '-g', 'daemon off;'], { stdio: 'ignore' });
+  const args = ['-c', conf, '-p', dir, '-g', 'daemon off;'];
+  const child =
+    cpus === undefined
+      ? spawn(NGINX, args, { stdio: 'ignore' })
+      : spawn('taskset', ['-c', cpus, NGINX, ...args], { stdio: 'ignore' });
   await sleep(300);
   if (child.exitCode !== null)
     throw new Error(`nginx exited: ${readFileSync(path.join(dir, 'error.log'), 'utf8')}`);
+  const pid = child.pid!;
   return {
+    pid,
+    workers: () =>
+      readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number),
     stop: async () => {
       if (child.exitCode !== null) return;
       const done = new Promise((r) => child.once('exit', r));

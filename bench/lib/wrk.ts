@@ -31,6 +31,8 @@ export async function runWrk(options: {
   connections: number;
   seconds: number;
   threads?: number;
+  /** A CPU list for `taskset -c` (e.g. `0`). */
+  cpus?: string;
   headerSets: readonly Readonly<Record<string, string>>[];
 }): Promise<WrkResult> {
   if (!hasWrk()) throw new Error('wrk not found: apt-get update && apt-get install -y wrk');
@@ -48,7 +50,10 @@ export async function runWrk(options: {
     script,
     `local sets = {${luaSets}}
 local reqs = {}
-for i, h in ipairs(sets) do reqs[i] = wrk.format("GET", nil, h) end
+-- Built in init: wrk.format takes the Host header from wrk.headers, which is set only by then.
+init = function(args)
+  for i, h in ipairs(sets) do reqs[i] = wrk.format("GET", nil, h) end
+end
 local n = 0
 request = function()
   n = n + 1
@@ -66,7 +71,10 @@ end
     options.url,
   ];
   const text = await new Promise<string>((resolve, reject) => {
-    const child = spawn(WRK, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child =
+      options.cpus === undefined
+        ? spawn(WRK, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn('taskset', ['-c', options.cpus, WRK, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;

@@ -97,3 +97,58 @@ describe('Gateway routing (the ALB rule conditions of core)', () => {
     for (let i = 0; i < 4; i++) expect((await fetch(url)).status).toBe(200);
   });
 });
+
+describe('Gateway forwarding', () => {
+  const echo = new Gateway('orders');
+  let echoUrl = '';
+  beforeAll(async () => {
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (d) => {
+        body += d;
+      });
+      req.on('end', () => {
+        res.writeHead(201, 'Made', [
+          'x-lanes-service',
+          'spoofed',
+          'set-cookie',
+          'a=1',
+          'set-cookie',
+          'b=2',
+          'Keep-Alive',
+          'timeout=1',
+        ]);
+        res.end(JSON.stringify({ method: req.method, body, headers: req.headers }));
+      });
+    });
+    upstreams.push(server);
+    echo.setRoutes({
+      baseline: 'base',
+      lanes: new Map([['base', [{ id: 'e', port: await listen(server, 0) }]]]),
+    });
+    echoUrl = `http://127.0.0.1:${await echo.listen(0)}/x?y=1`;
+  });
+  afterAll(() => echo.close());
+
+  it('forwards method, body and end-to-end headers, and drops hop-by-hop ones both ways', async () => {
+    const response = await fetch(echoUrl, {
+      method: 'POST',
+      body: 'hello',
+      headers: { 'X-Custom': 'v', 'Proxy-Connection': 'keep-alive', TE: 'trailers' },
+    });
+    expect(response.status).toBe(201);
+    expect(response.statusText).toBe('Made');
+    expect(response.headers.get(SERVICE_HEADER)).toBe('orders');
+    expect(response.headers.get(GATEWAY_LANE_HEADER)).toBe('base');
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(response.headers.get('keep-alive')).not.toBe('timeout=1');
+    const seen = (await response.json()) as { method: string; body: string; headers: Record<string, string> };
+    expect(seen.method).toBe('POST');
+    expect(seen.body).toBe('hello');
+    expect(seen.headers['x-custom']).toBe('v');
+    expect(seen.headers['proxy-connection']).toBeUndefined();
+    expect(seen.headers.te).toBeUndefined();
+    expect(seen.headers.host).toBe(new URL(echoUrl).host);
+  });
+});

@@ -35,17 +35,23 @@ export interface GatewayRoutes {
 /** A compiled upstream: one instance with its connection pool. */
 class Upstream {
   readonly agent: http.Agent;
+  /** The Host header for a request that came without one (HTTP/1.0). */
+  readonly host: string;
   /** Requests in flight to this instance (a redeploy waits for them before stopping it). */
   inFlight = 0;
   constructor(
     readonly id: string,
     readonly port: number,
   ) {
+    this.host = `127.0.0.1:${port}`;
+    // Keep-alive, last-in-first-out (the warmest socket first); as many free sockets as may be busy, so that a
+    // burst does not close connections that the next burst opens again.
     this.agent = new http.Agent({
       keepAlive: true,
       keepAliveMsecs: 1_000,
       maxSockets: 256,
-      maxFreeSockets: 64,
+      maxFreeSockets: 256,
+      scheduling: 'lifo',
     });
   }
 }
@@ -69,26 +75,89 @@ class LanePool {
 /** The routing table of one configuration: built once, read per request. */
 interface Table {
   readonly match: LaneRuleMatcher;
+  /** The (lower-case) header names the rules look at, by name length, for the one pass over raw headers. */
+  readonly matchNames: readonly (readonly string[] | undefined)[];
+  /**
+   * The headers the matcher sees: only those it looks at, filled from the raw headers and emptied after every
+   * match (matching is synchronous, so one object serves every request).
+   */
+  readonly scratch: Record<string, string | string[] | undefined>;
   readonly pools: ReadonlyMap<string, LanePool>;
   readonly baseline: LanePool;
 }
 
 const NO_ROUTES: Table = {
   match: () => undefined,
+  matchNames: [],
+  scratch: {},
   pools: new Map(),
   baseline: new LanePool('', []),
 };
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-]);
+/**
+ * True for a hop-by-hop header name (RFC 9110 §7.6.1), which is not forwarded, in any letter case. The length is
+ * looked at first, so most names are never lower-cased.
+ */
+function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 2:
+      return name === 'te' || name.toLowerCase() === 'te';
+    case 7: {
+      const lower = name.toLowerCase();
+      return lower === 'trailer' || lower === 'upgrade';
+    }
+    case 10: {
+      const lower = name.toLowerCase();
+      return lower === 'connection' || lower === 'keep-alive';
+    }
+    case 16:
+      return name.toLowerCase() === 'proxy-connection';
+    case 17:
+      return name.toLowerCase() === 'transfer-encoding';
+    default:
+      return false;
+  }
+}
+
+/** Marks a request, its upstream request and its answer with the exchange they belong to. */
+const EXCHANGE: unique symbol = Symbol('exchange');
+type Tagged<T> = T & { [EXCHANGE]?: Exchange };
+
+/**
+ * One request on its way through the gateway. Its listeners are module-level functions that find it through
+ * the emitter, so a request allocates this one object and no closures.
+ */
+class Exchange {
+  /** The upstream it is counted against (in flight), until {@link release}. */
+  upstream: Upstream | undefined = undefined;
+  /** The lane it was routed to. */
+  lane = '';
+  proxied: http.ClientRequest | undefined = undefined;
+  answer: http.IncomingMessage | undefined = undefined;
+  /** The upstream's answer has been read to its end. */
+  answerEnded = false;
+  /** The client's response has closed (sent, or the client went away). */
+  closed = false;
+  /** Sent once more after a refused or reset connection (at most once). */
+  retried = false;
+  constructor(
+    readonly gateway: Gateway,
+    readonly request: http.IncomingMessage,
+    readonly response: http.ServerResponse,
+    /** Request headers to forward, as name/value pairs (hop-by-hop headers left out). */
+    readonly headers: string[],
+    readonly hasHost: boolean,
+    /** False for a GET, HEAD or OPTIONS without a body (those are safe to send again). */
+    readonly hasBody: boolean,
+  ) {}
+  release(): void {
+    const upstream = this.upstream;
+    if (upstream !== undefined) {
+      this.upstream = undefined;
+      upstream.inFlight--;
+    }
+  }
+}
 
 /** The gateway of one service. */
 export class Gateway {
@@ -136,7 +205,19 @@ export class Gateway {
       rules.push({ lane, conditions: laneRuleConditions(lane) });
     }
     const baseline = poolOf(routes.baseline, routes.lanes.get(routes.baseline) ?? []);
-    this.table = { match: compileLaneRules(rules), pools, baseline };
+    const matchNames: string[][] = [];
+    const scratch: Record<string, undefined> = {};
+    for (const rule of rules) {
+      for (const condition of rule.conditions) {
+        const name = condition.HttpHeaderConfig.HttpHeaderName.toLowerCase();
+        if (name in scratch) continue;
+        scratch[name] = undefined;
+        const sameLength = matchNames[name.length];
+        if (sameLength === undefined) matchNames[name.length] = [name];
+        else sameLength.push(name);
+      }
+    }
+    this.table = { match: compileLaneRules(rules), matchNames, scratch, pools, baseline };
     for (const [id, up] of this.upstreams) {
       if (seen.has(id)) continue;
       this.upstreams.delete(id);
@@ -144,20 +225,73 @@ export class Gateway {
     }
   }
 
-  /** Handles one request (exposed for tests). */
+  /** The pool a request with these headers goes to, on the current table. */
+  poolFor(headers: http.IncomingHttpHeaders): LanePool {
+    const table = this.table;
+    const lane = table.match(headers);
+    return (lane === undefined ? undefined : table.pools.get(lane)) ?? table.baseline;
+  }
+
+  /**
+   * Handles one request (exposed for tests). One pass over the raw request headers collects the headers to
+   * forward (as name/value pairs, which Node writes without building header objects), the values the lane rules
+   * look at, and whether a body follows.
+   */
   readonly handle = (request: http.IncomingMessage, response: http.ServerResponse): void => {
     const table = this.table;
-    const lane = table.match(request.headers);
-    const pool = (lane === undefined ? undefined : table.pools.get(lane)) ?? table.baseline;
-    this.forward(request, response, pool, true);
+    const raw = request.rawHeaders;
+    const headers: string[] = [];
+    const matchNames = table.matchNames;
+    const scratch = table.scratch;
+    let hasHost = false;
+    let bodyHeader = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      const value = raw[i + 1]!;
+      const length = name.length;
+      const candidates = matchNames[length];
+      if (candidates !== undefined) {
+        const lower = name.toLowerCase();
+        for (const candidate of candidates) {
+          if (candidate !== lower) continue;
+          const previous = scratch[lower];
+          scratch[lower] =
+            previous === undefined
+              ? value
+              : typeof previous === 'string'
+                ? [previous, value]
+                : [...previous, value];
+        }
+      }
+      if (length === 4) {
+        if (!hasHost && name.toLowerCase() === 'host') hasHost = true;
+      } else if (length === 14) {
+        if (value !== '0' && name.toLowerCase() === 'content-length') bodyHeader = true;
+      } else if (length === 17 && name.toLowerCase() === 'transfer-encoding') {
+        bodyHeader = true;
+        continue;
+      }
+      if (!isHopByHop(name)) headers.push(name, value);
+    }
+    const lane = table.match(scratch);
+    for (const key in scratch) scratch[key] = undefined;
+    const method = request.method;
+    const exchange = new Exchange(
+      this,
+      request,
+      response,
+      headers,
+      hasHost,
+      bodyHeader || (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS'),
+    );
+    (response as Tagged<http.ServerResponse>)[EXCHANGE] = exchange;
+    response.on('close', onResponseClose);
+    this.forward(exchange, (lane === undefined ? undefined : table.pools.get(lane)) ?? table.baseline);
   };
 
-  private forward(
-    request: http.IncomingMessage,
-    response: http.ServerResponse,
-    pool: LanePool,
-    mayRetry: boolean,
-  ): void {
+  /** Sends the exchange's request to an instance of `pool` (or answers 503 when it has none). */
+  forward(exchange: Exchange, pool: LanePool): void {
+    const { request, response } = exchange;
     const upstream = pool.pick();
     if (upstream === undefined) {
       const body = JSON.stringify({
@@ -169,59 +303,24 @@ export class Gateway {
       return;
     }
     upstream.inFlight++;
-    let done = false;
-    const finish = () => {
-      if (!done) {
-        done = true;
-        upstream.inFlight--;
-      }
-    };
-    const headers: http.OutgoingHttpHeaders = {};
-    for (const name in request.headers) if (!HOP_BY_HOP.has(name)) headers[name] = request.headers[name];
-    const proxied = http.request({
+    exchange.upstream = upstream;
+    exchange.lane = pool.lane;
+    const proxied: Tagged<http.ClientRequest> = http.request({
       host: '127.0.0.1',
       port: upstream.port,
       method: request.method,
       path: request.url,
-      headers,
+      headers: exchange.hasHost ? exchange.headers : [...exchange.headers, 'host', upstream.host],
       agent: upstream.agent,
     });
-    proxied.on('response', (answer) => {
-      const out: http.OutgoingHttpHeaders = {};
-      for (const name in answer.headers) if (!HOP_BY_HOP.has(name)) out[name] = answer.headers[name];
-      out[SERVICE_HEADER] = this.service;
-      out[GATEWAY_LANE_HEADER] = pool.lane;
-      response.writeHead(answer.statusCode ?? 502, answer.statusMessage, out);
-      answer.pipe(response);
-      answer.on('end', finish);
-      answer.on('error', finish);
-    });
-    proxied.on('error', (error: NodeJS.ErrnoException) => {
-      finish();
-      if (response.headersSent) {
-        response.destroy(error);
-        return;
-      }
-      // A connection refused or reset before any answer (an instance that just stopped) is retried once on the
-      // current table for requests without a body that are safe to repeat.
-      if (mayRetry && !hasBody(request) && (error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET')) {
-        const table = this.table;
-        const lane = table.match(request.headers);
-        const retryPool = (lane === undefined ? undefined : table.pools.get(lane)) ?? table.baseline;
-        this.forward(request, response, retryPool, false);
-        return;
-      }
-      const body = JSON.stringify({
-        error: `upstream ${this.service}/${pool.lane} failed: ${error.code ?? error.message}`,
-      });
-      response.writeHead(502, { 'content-type': 'application/json', [SERVICE_HEADER]: this.service });
-      response.end(body);
-    });
-    response.on('close', finish);
-    if (hasBody(request)) request.pipe(proxied);
+    proxied[EXCHANGE] = exchange;
+    exchange.proxied = proxied;
+    proxied.on('response', onAnswer);
+    proxied.on('error', onUpstreamError);
+    if (exchange.hasBody) request.pipe(proxied);
     else {
       proxied.end();
-      if (mayRetry) request.resume();
+      if (!exchange.retried) request.resume();
     }
   }
 
@@ -240,12 +339,96 @@ export class Gateway {
   }
 }
 
-/** True unless the request is a GET, HEAD or OPTIONS without a body (those are safe to send again). */
-function hasBody(request: http.IncomingMessage): boolean {
-  const method = request.method;
-  if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') return true;
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+/** The upstream answered: its status and headers go to the client, then its body as it comes. */
+function onAnswer(this: Tagged<http.ClientRequest>, answer: Tagged<http.IncomingMessage>): void {
+  const exchange = this[EXCHANGE]!;
+  const { response, gateway } = exchange;
+  if (exchange.closed) {
+    answer.resume();
+    return;
+  }
+  const raw = answer.rawHeaders;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (!isHopByHop(name) && !isGatewayHeader(name)) out.push(name, raw[i + 1]!);
+  }
+  out.push(SERVICE_HEADER, gateway.service, GATEWAY_LANE_HEADER, exchange.lane);
+  response.writeHead(answer.statusCode ?? 502, answer.statusMessage, out);
+  exchange.answer = answer;
+  answer[EXCHANGE] = exchange;
+  answer.on('data', onAnswerData);
+  answer.on('end', onAnswerEnd);
+  answer.on('error', onAnswerError);
+}
+
+function onAnswerData(this: Tagged<http.IncomingMessage>, chunk: Buffer): void {
+  const response = this[EXCHANGE]!.response;
+  if (!response.write(chunk)) {
+    this.pause();
+    response.once('drain', onResponseDrain);
+  }
+}
+
+function onResponseDrain(this: Tagged<http.ServerResponse>): void {
+  this[EXCHANGE]!.answer?.resume();
+}
+
+function onAnswerEnd(this: Tagged<http.IncomingMessage>): void {
+  const exchange = this[EXCHANGE]!;
+  exchange.answerEnded = true;
+  exchange.release();
+  exchange.response.end();
+}
+
+function onAnswerError(this: Tagged<http.IncomingMessage>, error: Error): void {
+  const exchange = this[EXCHANGE]!;
+  exchange.release();
+  exchange.response.destroy(error);
+}
+
+/** The response closed: the request is no longer in flight; an answer still coming is abandoned. */
+function onResponseClose(this: Tagged<http.ServerResponse>): void {
+  const exchange = this[EXCHANGE]!;
+  exchange.closed = true;
+  exchange.release();
+  if (!exchange.answerEnded) exchange.proxied?.destroy();
+}
+
+function onUpstreamError(this: Tagged<http.ClientRequest>, error: NodeJS.ErrnoException): void {
+  const exchange = this[EXCHANGE]!;
+  if (exchange.proxied !== this) return; // a request already replaced by its retry
+  exchange.release();
+  const { response, gateway, request } = exchange;
+  if (exchange.closed) return;
+  if (response.headersSent) {
+    response.destroy(error);
+    return;
+  }
+  // A connection refused or reset before any answer (an instance that just stopped) is retried once on the
+  // current table for requests without a body that are safe to repeat.
+  if (
+    !exchange.retried &&
+    !exchange.hasBody &&
+    (error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET')
+  ) {
+    exchange.retried = true;
+    gateway.forward(exchange, gateway.poolFor(request.headers));
+    return;
+  }
+  const body = JSON.stringify({
+    error: `upstream ${gateway.service}/${exchange.lane} failed: ${error.code ?? error.message}`,
+  });
+  response.writeHead(502, { 'content-type': 'application/json', [SERVICE_HEADER]: gateway.service });
+  response.end(body);
+}
+
+/** True for the headers the gateway itself writes (an upstream's own are replaced). */
+function isGatewayHeader(name: string): boolean {
+  const length = name.length;
+  if (length !== SERVICE_HEADER.length && length !== GATEWAY_LANE_HEADER.length) return false;
+  const lower = name.toLowerCase();
+  return lower === SERVICE_HEADER || lower === GATEWAY_LANE_HEADER;
 }
 
 /** Closes an upstream's connections once its last request has finished. */
