@@ -291,8 +291,8 @@ export const gatewayBenchmark: Benchmark = {
   run: async ({ quick, log }) => {
     // This process (the open-loop client) shares CPU 0 with wrk and the upstreams.
     spawnSync('taskset', ['-a', '-p', '-c', LOAD_CPU, String(process.pid)], { stdio: 'ignore' });
-    const seconds = quick ? 2 : 10;
-    const rounds = quick ? 1 : 3;
+    const seconds = quick ? 2 : 8;
+    const rounds = quick ? 1 : 5;
     const connections = 50;
     const rate = 500;
     const ports: Record<string, number> = {};
