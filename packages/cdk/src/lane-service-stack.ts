@@ -21,6 +21,7 @@ import {
   LANE_STACK_PARAMETER_NAMES,
   LANE_TRACESTATE_KEY,
   NAME_PARAMETER_RULES,
+  TRACESTATE_HEADER_NAME,
 } from '@ecs-lanes/core';
 import { CfnCondition, CfnParameter, CfnRule, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
@@ -251,7 +252,7 @@ export class LaneServiceStack extends Stack {
 
     const laneCondition = {
       field: 'http-header',
-      httpHeaderConfig: { httpHeaderName: 'tracestate', regexValues: [ref('LaneMatchRegex')] },
+      httpHeaderConfig: { httpHeaderName: TRACESTATE_HEADER_NAME, regexValues: [ref('LaneMatchRegex')] },
     };
     const weighted = {
       type: 'forward',
