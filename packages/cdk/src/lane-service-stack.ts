@@ -407,10 +407,11 @@ export class LaneServiceStack extends Stack {
         deploymentCircuitBreaker: { enable: true, rollback: true },
         bakeTimeInMinutes: onlyIf(useBlueGreen, ref('BakeTimeMinutes')) as unknown as number,
         lifecycleHooks: onlyIf(useBlueGreen, [
+          // Raw CloudFormation inside Fn::If: property names as CloudFormation spells them.
           {
-            hookTargetArn: hook.attrArn,
-            roleArn: hookInvokeRole.attrArn,
-            lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+            HookTargetArn: hook.attrArn,
+            RoleArn: hookInvokeRole.attrArn,
+            LifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
           },
         ]),
       },
