@@ -5,7 +5,12 @@
  * load balancer is adopted through the `Existing*` parameters; the service security group always exists.
  * Lanes add their own target groups and listener rules in their own stacks and never update this one.
  */
-import { ALB_STACK_PARAMETER_NAMES, AWS_NAME_RULES, EXPORT_KEYS, NAME_PARAMETER_RULES } from '@ecs-lanes/core';
+import {
+  type ALB_STACK_PARAMETER_NAMES,
+  AWS_NAME_RULES,
+  EXPORT_KEYS,
+  NAME_PARAMETER_RULES,
+} from '@ecs-lanes/core';
 import { CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { CfnSecurityGroup, CfnSecurityGroupEgress, CfnSecurityGroupIngress } from 'aws-cdk-lib/aws-ec2';
 import { CfnListener, CfnLoadBalancer, CfnTargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -62,7 +67,12 @@ export class AlbStack extends Stack {
     );
     const service = nameParameter(this, 'ServiceName', NAME_PARAMETER_RULES.service, 'Service name');
     const env = nameParameter(this, 'EnvName', NAME_PARAMETER_RULES.env, 'Environment name');
-    const albName = nameParameter(this, 'LoadBalancerName', AWS_NAME_RULES.elb, 'Load balancer: {service}-{env}-alb');
+    const albName = nameParameter(
+      this,
+      'LoadBalancerName',
+      AWS_NAME_RULES.elb,
+      'Load balancer: {service}-{env}-alb',
+    );
     const tgName = nameParameter(
       this,
       'DefaultTargetGroupName',
@@ -81,8 +91,17 @@ export class AlbStack extends Stack {
       maxLength: 1024,
       description: 'Health check path',
     });
-    const init = booleanParameter(this, 'InitAlb', 'Create the load balancer (false: adopt the Existing* one)');
-    const network = nameParameter(this, 'NetworkStackName', AWS_NAME_RULES.stack, 'Name of the network stack');
+    const init = booleanParameter(
+      this,
+      'InitAlb',
+      'Create the load balancer (false: adopt the Existing* one)',
+    );
+    const network = nameParameter(
+      this,
+      'NetworkStackName',
+      AWS_NAME_RULES.stack,
+      'Name of the network stack',
+    );
     const existing = new Map<string, CfnParameter>();
     for (const [param] of EXISTING) {
       existing.set(
@@ -136,7 +155,9 @@ export class AlbStack extends Stack {
     const serviceSg = new CfnSecurityGroup(this, 'ServiceSecurityGroup', {
       groupDescription: 'ecs-lanes tasks of one service: traffic from its load balancer only',
       vpcId: vpc,
-      securityGroupEgress: [{ ipProtocol: '-1', cidrIp: '0.0.0.0/0', description: 'Tasks call dependencies' }],
+      securityGroupEgress: [
+        { ipProtocol: '-1', cidrIp: '0.0.0.0/0', description: 'Tasks call dependencies' },
+      ],
       tags: [
         { key: 'ecs-lanes:env', value: env.valueAsString },
         { key: 'ecs-lanes:service', value: service.valueAsString },

@@ -26,7 +26,12 @@ export class EcrStack extends Stack {
     super(scope, id, templateStackProps('ecs-lanes service layer: the image repository of {service}', props));
     nameParameter(this, 'ServiceName', NAME_PARAMETER_RULES.service, 'Service name');
     const env = nameParameter(this, 'EnvName', NAME_PARAMETER_RULES.env, 'Environment name');
-    const name = nameParameter(this, 'RepositoryName', AWS_NAME_RULES.ecr, 'Repository name: {service}-{env}');
+    const name = nameParameter(
+      this,
+      'RepositoryName',
+      AWS_NAME_RULES.ecr,
+      'Repository name: {service}-{env}',
+    );
     const keep = props.keepImages ?? 200;
 
     const repo = new CfnRepository(this, 'Repository', {

@@ -163,7 +163,10 @@ export function synthInfraRepo(config: LanesConfig, options: SynthOptions = {}):
   for (const env of awsEnvironments(config)) {
     const tags = { 'ecs-lanes:project': config.project, 'ecs-lanes:env': env.name };
     const dir = `params/${env.name}`;
-    files.set(`${dir}/infra-network.json`, parameterFile(networkStackParameters(env), tags, policies.network));
+    files.set(
+      `${dir}/infra-network.json`,
+      parameterFile(networkStackParameters(env), tags, policies.network),
+    );
     files.set(
       `${dir}/infra-namespace.json`,
       parameterFile(namespaceStackParameters(config, env), tags, policies.namespace),
@@ -173,14 +176,26 @@ export function synthInfraRepo(config: LanesConfig, options: SynthOptions = {}):
       const sTags = { ...tags, 'ecs-lanes:service': service.name };
       const sDir = `${dir}/${service.name}`;
       files.set(`${sDir}/boot-sd.json`, parameterFile(sdStackParameters(env, service), sTags, policies.sd));
-      files.set(`${sDir}/boot-log.json`, parameterFile(logStackParameters(env, service), sTags, policies.log));
-      files.set(`${sDir}/boot-alb.json`, parameterFile(albStackParameters(env, service), sTags, policies.alb));
-      files.set(`${sDir}/boot-ecr.json`, parameterFile(ecrStackParameters(env, service), sTags, policies.ecr));
+      files.set(
+        `${sDir}/boot-log.json`,
+        parameterFile(logStackParameters(env, service), sTags, policies.log),
+      );
+      files.set(
+        `${sDir}/boot-alb.json`,
+        parameterFile(albStackParameters(env, service), sTags, policies.alb),
+      );
+      files.set(
+        `${sDir}/boot-ecr.json`,
+        parameterFile(ecrStackParameters(env, service), sTags, policies.ecr),
+      );
       files.set(
         `${sDir}/pipeline-boot.json`,
         parameterFile(bootPipelineParameters(config, env, service), sTags),
       );
-      files.set(`${sDir}/pipeline-app.json`, parameterFile(appPipelineParameters(config, env, service), sTags));
+      files.set(
+        `${sDir}/pipeline-app.json`,
+        parameterFile(appPipelineParameters(config, env, service), sTags),
+      );
     }
   }
   return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));

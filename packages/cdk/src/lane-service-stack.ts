@@ -160,7 +160,11 @@ export class LaneServiceStack extends Stack {
               { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
               {
                 Effect: 'Allow',
-                Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+                Action: [
+                  'ecr:BatchCheckLayerAvailability',
+                  'ecr:BatchGetImage',
+                  'ecr:GetDownloadUrlForLayer',
+                ],
                 Resource: arn('ecr', 'repository/${Repo}', { Repo: repositoryName }),
               },
               {
@@ -185,7 +189,9 @@ export class LaneServiceStack extends Stack {
     );
     const taskRole = new CfnRole(this, 'TaskRole', {
       path,
-      description: Fn.sub('ecs-lanes task role of ${EcsServiceName} (no permissions; grant what the app needs)'),
+      description: Fn.sub(
+        'ecs-lanes task role of ${EcsServiceName} (no permissions; grant what the app needs)',
+      ),
       assumeRolePolicyDocument: trust('ecs-tasks.amazonaws.com'),
     });
 
@@ -205,7 +211,12 @@ export class LaneServiceStack extends Stack {
           image: ref('ImageUri'),
           essential: true,
           portMappings: [
-            { name: 'http', containerPort: p.ContainerPort.valueAsNumber, protocol: 'tcp', appProtocol: 'http' },
+            {
+              name: 'http',
+              containerPort: p.ContainerPort.valueAsNumber,
+              protocol: 'tcp',
+              appProtocol: 'http',
+            },
           ],
           environment: [
             { name: 'ENV', value: ref('EnvName') },
@@ -285,7 +296,10 @@ export class LaneServiceStack extends Stack {
       listenerArn,
       priority: p.TestRulePriority.valueAsNumber,
       conditions: [
-        { field: 'http-header', httpHeaderConfig: { httpHeaderName: ref('TestHeaderName'), values: [ref('LaneName')] } },
+        {
+          field: 'http-header',
+          httpHeaderConfig: { httpHeaderName: ref('TestHeaderName'), values: [ref('LaneName')] },
+        },
       ],
       actions: [weighted],
     });
@@ -311,7 +325,11 @@ export class LaneServiceStack extends Stack {
                 ],
                 Resource: '*',
               },
-              { Effect: 'Allow', Action: 'elasticloadbalancing:ModifyRule', Resource: [prodRule.ref, testRule.ref] },
+              {
+                Effect: 'Allow',
+                Action: 'elasticloadbalancing:ModifyRule',
+                Resource: [prodRule.ref, testRule.ref],
+              },
               {
                 Effect: 'Allow',
                 Action: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
@@ -354,7 +372,9 @@ export class LaneServiceStack extends Stack {
     });
     hookFunctionRole.cfnOptions.condition = useBlueGreen;
     const hook = new CfnFunction(this, 'BlueGreenHookFunction', {
-      description: Fn.sub('ecs-lanes: validates ${EcsServiceName} through the test route before production traffic'),
+      description: Fn.sub(
+        'ecs-lanes: validates ${EcsServiceName} through the test route before production traffic',
+      ),
       runtime: props.hookRuntime ?? Runtime.NODEJS_24_X.name,
       handler: 'index.handler',
       role: hookFunctionRole.attrArn,
@@ -498,56 +518,60 @@ export class LaneServiceStack extends Stack {
       },
     });
     const alarms = [
-    new CfnAlarm(this, 'Http5xxRateAlarm', {
-      alarmName: Fn.sub('${AlarmPrefix}-5xx-rate'),
-      alarmDescription: Fn.sub('More than 1 % of the requests to lane ${LaneName} of ${ServiceName} failed with 5xx over 5 minutes'),
-      comparisonOperator: 'GreaterThanThreshold',
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: 'notBreaching',
-      metrics: [
-        albMetric('errors', 'HTTPCode_Target_5XX_Count'),
-        albMetric('requests', 'RequestCount'),
-        {
-          id: 'rate',
-          label: '5xx %',
-          returnData: true,
-          expression: 'IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)',
-        },
-      ],
-      alarmActions,
-    }),
-    new CfnAlarm(this, 'UnhealthyHostsAlarm', {
-      alarmName: Fn.sub('${AlarmPrefix}-unhealthy-hosts'),
-      alarmDescription: Fn.sub('Lane ${LaneName} of ${ServiceName} has unhealthy targets for 3 checks'),
-      namespace: 'AWS/ApplicationELB',
-      metricName: 'UnHealthyHostCount',
-      dimensions: albDimensions,
-      statistic: 'Maximum',
-      period: 60,
-      evaluationPeriods: 3,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions,
-    }),
-    new CfnAlarm(this, 'RunningTasksAlarm', {
-      alarmName: Fn.sub('${AlarmPrefix}-running-below-desired'),
-      alarmDescription: Fn.sub('Lane ${LaneName} of ${ServiceName} runs fewer tasks than desired for 5 minutes'),
-      namespace: 'ECS/ContainerInsights',
-      metricName: 'RunningTaskCount',
-      dimensions: [
-        { name: 'ClusterName', value: ref('ClusterName') },
-        { name: 'ServiceName', value: ref('EcsServiceName') },
-      ],
-      statistic: 'Minimum',
-      period: 60,
-      evaluationPeriods: 5,
-      threshold: p.DesiredCount.valueAsNumber,
-      comparisonOperator: 'LessThanThreshold',
-      treatMissingData: 'breaching',
-      alarmActions,
-    }),
+      new CfnAlarm(this, 'Http5xxRateAlarm', {
+        alarmName: Fn.sub('${AlarmPrefix}-5xx-rate'),
+        alarmDescription: Fn.sub(
+          'More than 1 % of the requests to lane ${LaneName} of ${ServiceName} failed with 5xx over 5 minutes',
+        ),
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold: 1,
+        evaluationPeriods: 1,
+        treatMissingData: 'notBreaching',
+        metrics: [
+          albMetric('errors', 'HTTPCode_Target_5XX_Count'),
+          albMetric('requests', 'RequestCount'),
+          {
+            id: 'rate',
+            label: '5xx %',
+            returnData: true,
+            expression: 'IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)',
+          },
+        ],
+        alarmActions,
+      }),
+      new CfnAlarm(this, 'UnhealthyHostsAlarm', {
+        alarmName: Fn.sub('${AlarmPrefix}-unhealthy-hosts'),
+        alarmDescription: Fn.sub('Lane ${LaneName} of ${ServiceName} has unhealthy targets for 3 checks'),
+        namespace: 'AWS/ApplicationELB',
+        metricName: 'UnHealthyHostCount',
+        dimensions: albDimensions,
+        statistic: 'Maximum',
+        period: 60,
+        evaluationPeriods: 3,
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+        treatMissingData: 'notBreaching',
+        alarmActions,
+      }),
+      new CfnAlarm(this, 'RunningTasksAlarm', {
+        alarmName: Fn.sub('${AlarmPrefix}-running-below-desired'),
+        alarmDescription: Fn.sub(
+          'Lane ${LaneName} of ${ServiceName} runs fewer tasks than desired for 5 minutes',
+        ),
+        namespace: 'ECS/ContainerInsights',
+        metricName: 'RunningTaskCount',
+        dimensions: [
+          { name: 'ClusterName', value: ref('ClusterName') },
+          { name: 'ServiceName', value: ref('EcsServiceName') },
+        ],
+        statistic: 'Minimum',
+        period: 60,
+        evaluationPeriods: 5,
+        threshold: p.DesiredCount.valueAsNumber,
+        comparisonOperator: 'LessThanThreshold',
+        treatMissingData: 'breaching',
+        alarmActions,
+      }),
     ];
     for (const alarm of alarms) {
       acknowledge(
@@ -560,24 +584,35 @@ export class LaneServiceStack extends Stack {
 
   /** Declares exactly core's `LANE_STACK_PARAMETER_NAMES`, in order, each constrained. */
   private declareParameters(): Record<(typeof LANE_STACK_PARAMETER_NAMES)[number], CfnParameter> {
-    const str = (id: string, description: string, extra: Partial<ConstructorParameters<typeof CfnParameter>[2]> = {}) =>
-      new CfnParameter(this, id, { type: 'String', description, ...extra });
+    const str = (
+      id: string,
+      description: string,
+      extra: Partial<ConstructorParameters<typeof CfnParameter>[2]> = {},
+    ) => new CfnParameter(this, id, { type: 'String', description, ...extra });
     const num = (id: string, description: string, min: number, max: number) =>
       new CfnParameter(this, id, { type: 'Number', description, minValue: min, maxValue: max });
     const bool = (id: string, description: string) => booleanParameter(this, id, description);
-    const stack = (id: string, what: string) => nameParameter(this, id, AWS_NAME_RULES.stack, `Name of the ${what} stack`);
+    const stack = (id: string, what: string) =>
+      nameParameter(this, id, AWS_NAME_RULES.stack, `Name of the ${what} stack`);
     const make: Record<(typeof LANE_STACK_PARAMETER_NAMES)[number], () => CfnParameter> = {
       ServiceName: () => nameParameter(this, 'ServiceName', NAME_PARAMETER_RULES.service, 'Service name'),
       EnvName: () => nameParameter(this, 'EnvName', NAME_PARAMETER_RULES.env, 'Environment name'),
       LaneName: () => nameParameter(this, 'LaneName', NAME_PARAMETER_RULES.lane, 'Lane name'),
-      IsBaseline: () => bool('IsBaseline', 'true for the baseline lane: it attaches to the default target group'),
+      IsBaseline: () =>
+        bool('IsBaseline', 'true for the baseline lane: it attaches to the default target group'),
       ClusterName: () => nameParameter(this, 'ClusterName', AWS_NAME_RULES.ecs, 'ECS cluster'),
       TaskFamily: () => nameParameter(this, 'TaskFamily', AWS_NAME_RULES.ecs, 'Task definition family'),
       EcsServiceName: () => nameParameter(this, 'EcsServiceName', AWS_NAME_RULES.ecs, 'ECS service name'),
       TargetGroupName: () => nameParameter(this, 'TargetGroupName', AWS_NAME_RULES.elb, 'Lane target group'),
       AlternateTargetGroupName: () =>
-        nameParameter(this, 'AlternateTargetGroupName', AWS_NAME_RULES.elb, 'Blue/green alternate target group'),
-      AlarmPrefix: () => nameParameter(this, 'AlarmPrefix', { ...AWS_NAME_RULES.alarm, maxLength: 200 }, 'Alarm name prefix'),
+        nameParameter(
+          this,
+          'AlternateTargetGroupName',
+          AWS_NAME_RULES.elb,
+          'Blue/green alternate target group',
+        ),
+      AlarmPrefix: () =>
+        nameParameter(this, 'AlarmPrefix', { ...AWS_NAME_RULES.alarm, maxLength: 200 }, 'Alarm name prefix'),
       ImageUri: () =>
         str('ImageUri', 'Image with its commit tag (never latest)', {
           allowedPattern:
@@ -589,10 +624,13 @@ export class LaneServiceStack extends Stack {
       HealthPath: () =>
         str('HealthPath', 'Health check path', { allowedPattern: '^/[\\x21-\\x7e]*$', maxLength: 1024 }),
       Cpu: () =>
-        str('Cpu', 'Fargate CPU units', { allowedValues: ['256', '512', '1024', '2048', '4096', '8192', '16384'] }),
+        str('Cpu', 'Fargate CPU units', {
+          allowedValues: ['256', '512', '1024', '2048', '4096', '8192', '16384'],
+        }),
       Memory: () => num('Memory', 'Fargate memory (MiB)', 512, 122880),
       DesiredCount: () => num('DesiredCount', 'Tasks to run', 0, 100),
-      RulePriority: () => num('RulePriority', 'Allocated listener rule priority (0 for the baseline)', 0, 50000),
+      RulePriority: () =>
+        num('RulePriority', 'Allocated listener rule priority (0 for the baseline)', 0, 50000),
       TestRulePriority: () =>
         num('TestRulePriority', 'Allocated test rule priority of a blue/green lane (else 0)', 0, 50000),
       LaneMatchRegex: () =>
@@ -600,7 +638,8 @@ export class LaneServiceStack extends Stack {
           minLength: 1,
           maxLength: 128,
         }),
-      BlueGreen: () => bool('BlueGreen', 'Deploy with the ECS-native BLUE_GREEN strategy (non-baseline lanes)'),
+      BlueGreen: () =>
+        bool('BlueGreen', 'Deploy with the ECS-native BLUE_GREEN strategy (non-baseline lanes)'),
       BakeTimeMinutes: () => num('BakeTimeMinutes', 'Blue/green bake time in minutes', 0, 1440),
       TestHeaderName: () =>
         str('TestHeaderName', 'Header selecting blue/green test traffic (value: the lane)', {

@@ -23,10 +23,19 @@ export class LogStack extends Stack {
   readonly sharedLogicalIds: readonly string[];
 
   constructor(scope: Construct, id: string, props: LogStackProps = {}) {
-    super(scope, id, templateStackProps('ecs-lanes service layer: the log group /ecs/{env}/{service}', props));
+    super(
+      scope,
+      id,
+      templateStackProps('ecs-lanes service layer: the log group /ecs/{env}/{service}', props),
+    );
     const service = nameParameter(this, 'ServiceName', NAME_PARAMETER_RULES.service, 'Service name');
     const env = nameParameter(this, 'EnvName', NAME_PARAMETER_RULES.env, 'Environment name');
-    const name = nameParameter(this, 'LogGroupName', AWS_NAME_RULES.logGroup, 'Log group: /ecs/{env}/{service}');
+    const name = nameParameter(
+      this,
+      'LogGroupName',
+      AWS_NAME_RULES.logGroup,
+      'Log group: /ecs/{env}/{service}',
+    );
     const init = booleanParameter(this, 'InitLog', 'Create the log group (false: it exists already)');
 
     const group = new CfnLogGroup(this, 'LogGroup', {

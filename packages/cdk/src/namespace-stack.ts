@@ -36,7 +36,10 @@ export class NamespaceStack extends Stack {
     super(
       scope,
       id,
-      templateStackProps('ecs-lanes environment layer: Cloud Map namespace {env}.local and the ECS cluster', props),
+      templateStackProps(
+        'ecs-lanes environment layer: Cloud Map namespace {env}.local and the ECS cluster',
+        props,
+      ),
     );
     const env = nameParameter(this, 'EnvName', NAME_PARAMETER_RULES.env, 'Environment name');
     const namespaceName = new CfnParameter(this, 'NamespaceName', {
@@ -46,14 +49,23 @@ export class NamespaceStack extends Stack {
       maxLength: NAME_PARAMETER_RULES.env.maxLength + '.local'.length,
     });
     const clusterName = nameParameter(this, 'ClusterName', AWS_NAME_RULES.ecs, 'ECS cluster name');
-    const init = booleanParameter(this, 'InitCloudMap', 'Create the namespace (false: adopt ExistingNamespaceId)');
+    const init = booleanParameter(
+      this,
+      'InitCloudMap',
+      'Create the namespace (false: adopt ExistingNamespaceId)',
+    );
     const existing = new CfnParameter(this, 'ExistingNamespaceId', {
       type: 'String',
       default: '',
       allowedPattern: '^(?:ns-[a-z0-9]{16,64})?$',
       description: 'Id of an existing namespace {env}.local, required when InitCloudMap is false',
     });
-    const network = nameParameter(this, 'NetworkStackName', AWS_NAME_RULES.stack, 'Name of the network stack');
+    const network = nameParameter(
+      this,
+      'NetworkStackName',
+      AWS_NAME_RULES.stack,
+      'Name of the network stack',
+    );
 
     const create = isTrue(this, 'CreateNamespace', init);
     acknowledge(
@@ -66,7 +78,8 @@ export class NamespaceStack extends Stack {
       assertions: [
         {
           assert: Fn.conditionNot(Fn.conditionEquals(existing.valueAsString, '')),
-          assertDescription: 'InitCloudMap is false: give the id of the existing namespace in ExistingNamespaceId',
+          assertDescription:
+            'InitCloudMap is false: give the id of the existing namespace in ExistingNamespaceId',
         },
       ],
     });
@@ -90,7 +103,12 @@ export class NamespaceStack extends Stack {
     this.sharedLogicalIds = [this.getLogicalId(namespace), this.getLogicalId(cluster)];
 
     const [idKey, nameKey, clusterKey, clusterArnKey] = EXPORT_KEYS.namespace;
-    exportValue(this, idKey, ifString(create, namespace.attrId, existing.valueAsString), 'Cloud Map namespace id');
+    exportValue(
+      this,
+      idKey,
+      ifString(create, namespace.attrId, existing.valueAsString),
+      'Cloud Map namespace id',
+    );
     exportValue(this, nameKey, namespaceName.valueAsString, 'Cloud Map namespace name ({env}.local)');
     exportValue(this, clusterKey, cluster.ref, 'ECS cluster name');
     exportValue(this, clusterArnKey, cluster.attrArn, 'ECS cluster ARN');

@@ -58,8 +58,18 @@ export class NetworkStack extends Stack {
 
     const [vpcKey, privateKey, publicKey, sgKey] = EXPORT_KEYS.network;
     exportValue(this, vpcKey, vpcId.valueAsString, 'VPC id');
-    exportValue(this, privateKey, Fn.join(',', privateSubnets.valueAsList), 'Private subnet ids, comma-separated');
-    exportValue(this, publicKey, Fn.join(',', publicSubnets.valueAsList), 'Public subnet ids, comma-separated');
+    exportValue(
+      this,
+      privateKey,
+      Fn.join(',', privateSubnets.valueAsList),
+      'Private subnet ids, comma-separated',
+    );
+    exportValue(
+      this,
+      publicKey,
+      Fn.join(',', publicSubnets.valueAsList),
+      'Public subnet ids, comma-separated',
+    );
     exportValue(this, sgKey, shared.attrGroupId, 'Security groups every task joins, comma-separated');
   }
 }

@@ -55,12 +55,27 @@ export class PipelineAppStack extends Stack {
   readonly roleLogicalIds: readonly string[];
 
   constructor(scope: Construct, id: string, props: PipelineAppStackProps = {}) {
-    super(scope, id, templateStackProps('ecs-lanes: the lane pipeline {service}-{env} (variables lane, branch)', props));
+    super(
+      scope,
+      id,
+      templateStackProps('ecs-lanes: the lane pipeline {service}-{env} (variables lane, branch)', props),
+    );
     const service = nameParameter(this, 'ServiceName', NAME_PARAMETER_RULES.service, 'Service name');
     const env = nameParameter(this, 'EnvName', NAME_PARAMETER_RULES.env, 'Environment name');
-    const pipelineName = nameParameter(this, 'PipelineName', AWS_NAME_RULES.pipeline, 'Pipeline: {service}-{env}');
-    const projectName = nameParameter(this, 'BuildProjectName', AWS_NAME_RULES.codebuild, 'Build project name');
-    const str = (id: string, description: string) => new CfnParameter(this, id, { type: 'String', description });
+    const pipelineName = nameParameter(
+      this,
+      'PipelineName',
+      AWS_NAME_RULES.pipeline,
+      'Pipeline: {service}-{env}',
+    );
+    const projectName = nameParameter(
+      this,
+      'BuildProjectName',
+      AWS_NAME_RULES.codebuild,
+      'Build project name',
+    );
+    const str = (id: string, description: string) =>
+      new CfnParameter(this, id, { type: 'String', description });
     const infraConnection = str('InfraConnectionArn', 'CodeConnections connection to the Infra repo');
     const infraRepo = str('InfraRepository', 'Infra repo (owner/name)');
     const infraBranch = str('InfraBranch', 'Infra repo branch');
@@ -68,7 +83,12 @@ export class PipelineAppStack extends Stack {
     const appRepo = str('AppRepository', 'App repo (owner/name)');
     const appBranch = str('AppBranch', 'Default branch of the App repo (default of the branch variable)');
     const modulePath = str('ModulePath', 'Directory of the Dockerfile inside the App repo');
-    const baseline = nameParameter(this, 'BaselineLane', NAME_PARAMETER_RULES.lane, 'Default of the lane variable');
+    const baseline = nameParameter(
+      this,
+      'BaselineLane',
+      NAME_PARAMETER_RULES.lane,
+      'Default of the lane variable',
+    );
     nameParameter(this, 'ClusterName', AWS_NAME_RULES.ecs, 'ECS cluster of the environment');
     const ecrStack = nameParameter(this, 'EcrStackName', AWS_NAME_RULES.stack, 'ECR stack name');
 
@@ -148,7 +168,12 @@ export class PipelineAppStack extends Stack {
         },
         {
           Effect: 'Allow',
-          Action: ['cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms', 'cloudwatch:TagResource'],
+          Action: [
+            'cloudwatch:PutMetricAlarm',
+            'cloudwatch:DeleteAlarms',
+            'cloudwatch:DescribeAlarms',
+            'cloudwatch:TagResource',
+          ],
           Resource: arn('cloudwatch', 'alarm:${ServiceName}-${EnvName}-*'),
         },
         {
@@ -165,7 +190,10 @@ export class PipelineAppStack extends Stack {
           ],
           Resource: laneRoles,
         },
-        passRoleStatement([laneRoles], ['ecs-tasks.amazonaws.com', 'ecs.amazonaws.com', 'lambda.amazonaws.com']),
+        passRoleStatement(
+          [laneRoles],
+          ['ecs-tasks.amazonaws.com', 'ecs.amazonaws.com', 'lambda.amazonaws.com'],
+        ),
       ],
     );
     acknowledge(
@@ -252,53 +280,63 @@ export class PipelineAppStack extends Stack {
       Resource: '*',
     };
 
-    const buildRole = role('BuildRole', 'codebuild.amazonaws.com', 'Build job of ${PipelineName}: image build and push', [
-      buildLog.statement,
-      ...artifactStatements(bucket, false),
-      connectionStatement([appConnection.valueAsString]),
-      { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
-      {
-        Effect: 'Allow',
-        Action: [
-          'ecr:BatchCheckLayerAvailability',
-          'ecr:BatchGetImage',
-          'ecr:CompleteLayerUpload',
-          'ecr:DescribeImages',
-          'ecr:GetDownloadUrlForLayer',
-          'ecr:InitiateLayerUpload',
-          'ecr:PutImage',
-          'ecr:UploadLayerPart',
-        ],
-        Resource: arn('ecr', 'repository/${Repo}', { Repo: repositoryName }),
-      },
-    ]);
-    const deployRole = role('DeployRole', 'codebuild.amazonaws.com', 'Deploy job of ${PipelineName}: lanes ci deploy', [
-      deployLog.statement,
-      ...artifactStatements(bucket, false),
-      describeLanes,
-      readShared,
-      {
-        Effect: 'Allow',
-        Action: [
-          'cloudformation:CreateStack',
-          'cloudformation:UpdateStack',
-          'cloudformation:CreateChangeSet',
-          'cloudformation:DescribeChangeSet',
-          'cloudformation:ExecuteChangeSet',
-          'cloudformation:DeleteChangeSet',
-          'cloudformation:ListChangeSets',
-          'cloudformation:TagResource',
-        ],
-        Resource: laneStacks,
-      },
-      passRoleStatement([laneStackRole.attrArn], 'cloudformation.amazonaws.com'),
-    ]);
-    const verifyRole = role('VerifyRole', 'codebuild.amazonaws.com', 'Verify job of ${PipelineName}: lanes ci verify', [
-      verifyLog.statement,
-      ...artifactStatements(bucket, false),
-      describeLanes,
-      readShared,
-    ]);
+    const buildRole = role(
+      'BuildRole',
+      'codebuild.amazonaws.com',
+      'Build job of ${PipelineName}: image build and push',
+      [
+        buildLog.statement,
+        ...artifactStatements(bucket, false),
+        connectionStatement([appConnection.valueAsString]),
+        { Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+        {
+          Effect: 'Allow',
+          Action: [
+            'ecr:BatchCheckLayerAvailability',
+            'ecr:BatchGetImage',
+            'ecr:CompleteLayerUpload',
+            'ecr:DescribeImages',
+            'ecr:GetDownloadUrlForLayer',
+            'ecr:InitiateLayerUpload',
+            'ecr:PutImage',
+            'ecr:UploadLayerPart',
+          ],
+          Resource: arn('ecr', 'repository/${Repo}', { Repo: repositoryName }),
+        },
+      ],
+    );
+    const deployRole = role(
+      'DeployRole',
+      'codebuild.amazonaws.com',
+      'Deploy job of ${PipelineName}: lanes ci deploy',
+      [
+        deployLog.statement,
+        ...artifactStatements(bucket, false),
+        describeLanes,
+        readShared,
+        {
+          Effect: 'Allow',
+          Action: [
+            'cloudformation:CreateStack',
+            'cloudformation:UpdateStack',
+            'cloudformation:CreateChangeSet',
+            'cloudformation:DescribeChangeSet',
+            'cloudformation:ExecuteChangeSet',
+            'cloudformation:DeleteChangeSet',
+            'cloudformation:ListChangeSets',
+            'cloudformation:TagResource',
+          ],
+          Resource: laneStacks,
+        },
+        passRoleStatement([laneStackRole.attrArn], 'cloudformation.amazonaws.com'),
+      ],
+    );
+    const verifyRole = role(
+      'VerifyRole',
+      'codebuild.amazonaws.com',
+      'Verify job of ${PipelineName}: lanes ci verify',
+      [verifyLog.statement, ...artifactStatements(bucket, false), describeLanes, readShared],
+    );
     for (const r of [buildRole, deployRole, verifyRole]) acknowledgeArtifactObjects(r);
     acknowledge(
       buildRole,
@@ -337,7 +375,11 @@ export class PipelineAppStack extends Stack {
     const pipelineRole = role('PipelineRole', 'codepipeline.amazonaws.com', 'CodePipeline ${PipelineName}', [
       ...artifactStatements(bucket, true),
       connectionStatement([appConnection.valueAsString, infraConnection.valueAsString]),
-      { Effect: 'Allow', Action: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds'], Resource: projectArns },
+      {
+        Effect: 'Allow',
+        Action: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds'],
+        Resource: projectArns,
+      },
     ]);
     acknowledgeArtifactObjects(pipelineRole);
     this.roleLogicalIds = roles.map((r) => this.getLogicalId(r));
@@ -373,7 +415,11 @@ export class PipelineAppStack extends Stack {
       artifactStore: { type: 'S3', location: bucket.ref },
       restartExecutionOnUpdate: false,
       variables: [
-        { name: 'lane', defaultValue: baseline.valueAsString, description: 'Lane to deploy (stack app-{service}-{env}-{lane})' },
+        {
+          name: 'lane',
+          defaultValue: baseline.valueAsString,
+          description: 'Lane to deploy (stack app-{service}-{env}-{lane})',
+        },
         { name: 'branch', defaultValue: appBranch.valueAsString, description: 'App repo branch to build' },
       ],
       stages: [
@@ -400,15 +446,22 @@ export class PipelineAppStack extends Stack {
         },
         {
           name: 'Build',
-          actions: [codeBuild('BuildImage', buildProject, [INFRA_ARTIFACT, APP_ARTIFACT], laneVars, BUILD_NAMESPACE)],
+          actions: [
+            codeBuild('BuildImage', buildProject, [INFRA_ARTIFACT, APP_ARTIFACT], laneVars, BUILD_NAMESPACE),
+          ],
         },
         {
           name: 'Deploy',
           actions: [
-            codeBuild('DeployLane', deployProject, [INFRA_ARTIFACT], [
-              ...laneVars,
-              { name: 'IMAGE_URI', value: `#{${BUILD_NAMESPACE}.IMAGE_URI}`, type: 'PLAINTEXT' },
-            ]),
+            codeBuild(
+              'DeployLane',
+              deployProject,
+              [INFRA_ARTIFACT],
+              [
+                ...laneVars,
+                { name: 'IMAGE_URI', value: `#{${BUILD_NAMESPACE}.IMAGE_URI}`, type: 'PLAINTEXT' },
+              ],
+            ),
           ],
         },
         { name: 'Verify', actions: [codeBuild('VerifyLane', verifyProject, [INFRA_ARTIFACT], laneVars)] },

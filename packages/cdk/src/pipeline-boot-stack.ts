@@ -24,8 +24,14 @@ export class PipelineBootStack extends Stack {
       type: 'String',
       description: 'CodeConnections connection to the Infra repo',
     });
-    const repo = new CfnParameter(this, 'InfraRepository', { type: 'String', description: 'Infra repo (owner/name)' });
-    const branch = new CfnParameter(this, 'InfraBranch', { type: 'String', description: 'Infra repo branch' });
+    const repo = new CfnParameter(this, 'InfraRepository', {
+      type: 'String',
+      description: 'Infra repo (owner/name)',
+    });
+    const branch = new CfnParameter(this, 'InfraBranch', {
+      type: 'String',
+      description: 'Infra repo branch',
+    });
     const sd = nameParameter(this, 'SdStackName', AWS_NAME_RULES.stack, 'Cloud Map service stack name');
     const log = nameParameter(this, 'LogStackName', AWS_NAME_RULES.stack, 'Log group stack name');
     const alb = nameParameter(this, 'AlbStackName', AWS_NAME_RULES.stack, 'Load balancer stack name');

@@ -18,13 +18,24 @@ export class PipelineInfraStack extends Stack {
   constructor(scope: Construct, id: string, props: PipelineInfraStackProps = {}) {
     super(scope, id, templateStackProps('ecs-lanes: the environment pipeline infra-{env}', props));
     nameParameter(this, 'EnvName', NAME_PARAMETER_RULES.env, 'Environment name');
-    const pipelineName = nameParameter(this, 'PipelineName', AWS_NAME_RULES.pipeline, 'Pipeline: infra-{env}');
+    const pipelineName = nameParameter(
+      this,
+      'PipelineName',
+      AWS_NAME_RULES.pipeline,
+      'Pipeline: infra-{env}',
+    );
     const connectionArn = new CfnParameter(this, 'ConnectionArn', {
       type: 'String',
       description: 'CodeConnections connection to the Infra repo',
     });
-    const repo = new CfnParameter(this, 'InfraRepository', { type: 'String', description: 'Infra repo (owner/name)' });
-    const branch = new CfnParameter(this, 'InfraBranch', { type: 'String', description: 'Infra repo branch' });
+    const repo = new CfnParameter(this, 'InfraRepository', {
+      type: 'String',
+      description: 'Infra repo (owner/name)',
+    });
+    const branch = new CfnParameter(this, 'InfraBranch', {
+      type: 'String',
+      description: 'Infra repo branch',
+    });
     const network = nameParameter(this, 'NetworkStackName', AWS_NAME_RULES.stack, 'Network stack name');
     const namespace = nameParameter(this, 'NamespaceStackName', AWS_NAME_RULES.stack, 'Namespace stack name');
 

@@ -34,7 +34,10 @@ export function trustPolicy(service: string): Record<string, unknown> {
 }
 
 /** An inline policy document. */
-export function policy(name: string, statements: Statement[]): { policyName: string; policyDocument: unknown } {
+export function policy(
+  name: string,
+  statements: Statement[],
+): { policyName: string; policyDocument: unknown } {
   return { policyName: name, policyDocument: { Version: '2012-10-17', Statement: statements } };
 }
 
@@ -53,7 +56,14 @@ export function artifactBucket(stack: Stack): CfnBucket {
     ownershipControls: { rules: [{ objectOwnership: 'BucketOwnerEnforced' }] },
     versioningConfiguration: { status: 'Enabled' },
     lifecycleConfiguration: {
-      rules: [{ id: 'expire-artifacts', status: 'Enabled', expirationInDays: 30, noncurrentVersionExpiration: { noncurrentDays: 7 } }],
+      rules: [
+        {
+          id: 'expire-artifacts',
+          status: 'Enabled',
+          expirationInDays: 30,
+          noncurrentVersionExpiration: { noncurrentDays: 7 },
+        },
+      ],
     },
   });
   bucket.applyRemovalPolicy(RemovalPolicy.RETAIN);

@@ -26,7 +26,12 @@ export class SdStack extends Stack {
     super(scope, id, templateStackProps('ecs-lanes service layer: the Cloud Map service {service}', props));
     const service = nameParameter(this, 'ServiceName', NAME_PARAMETER_RULES.service, 'Service name');
     nameParameter(this, 'EnvName', NAME_PARAMETER_RULES.env, 'Environment name');
-    const namespace = nameParameter(this, 'NamespaceStackName', AWS_NAME_RULES.stack, 'Name of the namespace stack');
+    const namespace = nameParameter(
+      this,
+      'NamespaceStackName',
+      AWS_NAME_RULES.stack,
+      'Name of the namespace stack',
+    );
 
     const sd = new CfnService(this, 'CloudMapService', {
       name: service.valueAsString,

@@ -40,18 +40,20 @@ export interface StackDeployPipelineProps {
 export function stackDeployPipeline(stack: Stack, props: StackDeployPipelineProps): CfnPipeline {
   const bucket = artifactBucket(stack);
   const stackArns = props.stackNames.map((s) =>
-    Fn.sub(`arn:\${AWS::Partition}:cloudformation:\${AWS::Region}:\${AWS::AccountId}:stack/\${${s.node.id}}/*`),
+    Fn.sub(
+      `arn:\${AWS::Partition}:cloudformation:\${AWS::Region}:\${AWS::AccountId}:stack/\${${s.node.id}}/*`,
+    ),
   );
 
   const deployRole = new CfnRole(stack, 'DeployRole', {
-    description: Fn.sub('CloudFormation deploys the stacks of pipeline ${' + props.pipelineName.node.id + '}'),
+    description: Fn.sub(`CloudFormation deploys the stacks of pipeline \${${props.pipelineName.node.id}}`),
     assumeRolePolicyDocument: trustPolicy('cloudformation.amazonaws.com'),
     policies: [policy('deploy-resources', props.deployStatements)],
   });
   for (const [id, reason] of props.deployAcknowledgements) acknowledge(deployRole, id, reason);
 
   const pipelineRole = new CfnRole(stack, 'PipelineRole', {
-    description: Fn.sub('CodePipeline ${' + props.pipelineName.node.id + '}'),
+    description: Fn.sub(`CodePipeline \${${props.pipelineName.node.id}}`),
     assumeRolePolicyDocument: trustPolicy('codepipeline.amazonaws.com'),
     policies: [
       policy('run-pipeline', [

@@ -28,7 +28,6 @@ beforeAll(() => {
 }, 120_000);
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-
 const KINDS: TemplateKind[] = [
   'network',
   'namespace',
@@ -69,19 +68,22 @@ describe('every template', () => {
     expect(findings.map((m) => `${m.id}: ${String(m.entry.data)}`)).toEqual([]);
   });
 
-  it.each(KINDS)('%s: no "*" action, no AdministratorAccess, PassRole only with iam:PassedToService', (kind) => {
-    const t = templates[kind];
-    expect(JSON.stringify(t.toJSON())).not.toContain('AdministratorAccess');
-    for (const s of statements(t)) {
-      const actions = ([] as unknown[]).concat(s.Action);
-      expect(actions).not.toContain('*');
-      // service-wide wildcards only ever deny (the app pipeline's deny of the shared stacks)
-      if (s.Effect === 'Allow') for (const a of actions) expect(String(a)).not.toMatch(/:\*$/);
-      if (actions.includes('iam:PassRole')) {
-        expect(s.Condition).toMatchObject({ StringEquals: { 'iam:PassedToService': expect.anything() } });
+  it.each(KINDS)(
+    '%s: no "*" action, no AdministratorAccess, PassRole only with iam:PassedToService',
+    (kind) => {
+      const t = templates[kind];
+      expect(JSON.stringify(t.toJSON())).not.toContain('AdministratorAccess');
+      for (const s of statements(t)) {
+        const actions = ([] as unknown[]).concat(s.Action);
+        expect(actions).not.toContain('*');
+        // service-wide wildcards only ever deny (the app pipeline's deny of the shared stacks)
+        if (s.Effect === 'Allow') for (const a of actions) expect(String(a)).not.toMatch(/:\*$/);
+        if (actions.includes('iam:PassRole')) {
+          expect(s.Condition).toMatchObject({ StringEquals: { 'iam:PassedToService': expect.anything() } });
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe('names reach the templates as constrained parameters', () => {
@@ -151,7 +153,9 @@ describe('lane stack (ci/service-stack.yaml)', () => {
         DeploymentCircuitBreaker: { Enable: true, Rollback: true },
         Strategy: { 'Fn::If': ['UseBlueGreen', 'BLUE_GREEN', 'ROLLING'] },
       }),
-      ServiceRegistries: [{ RegistryArn: { 'Fn::ImportValue': { 'Fn::Sub': '${SdStackName}:CloudMapServiceArn' } } }],
+      ServiceRegistries: [
+        { RegistryArn: { 'Fn::ImportValue': { 'Fn::Sub': '${SdStackName}:CloudMapServiceArn' } } },
+      ],
     });
   });
 
@@ -186,7 +190,10 @@ describe('lane stack (ci/service-stack.yaml)', () => {
         Conditions: [
           {
             Field: 'http-header',
-            HttpHeaderConfig: { HttpHeaderName: TRACESTATE_HEADER_NAME, RegexValues: [{ Ref: 'LaneMatchRegex' }] },
+            HttpHeaderConfig: {
+              HttpHeaderName: TRACESTATE_HEADER_NAME,
+              RegexValues: [{ Ref: 'LaneMatchRegex' }],
+            },
           },
         ],
         Actions: [{ Type: 'forward', TargetGroupArn: { Ref: 'LaneTargetGroup' } }],
@@ -197,14 +204,18 @@ describe('lane stack (ci/service-stack.yaml)', () => {
 
   it('refuses a non-baseline lane without an allocated priority (CloudFormation rule)', () => {
     const rules = templates.lane.toJSON().Rules;
-    expect(rules.LanePriorityAllocated.RuleCondition).toEqual({ 'Fn::Equals': [{ Ref: 'IsBaseline' }, 'false'] });
+    expect(rules.LanePriorityAllocated.RuleCondition).toEqual({
+      'Fn::Equals': [{ Ref: 'IsBaseline' }, 'false'],
+    });
     expect(JSON.stringify(rules.LanePriorityAllocated.Assertions)).toContain('RulePriority');
   });
 
   it('blue/green: alternate target group, production and test rules, bake time, validation hook', () => {
     templates.lane.hasResourceProperties('AWS::ECS::Service', {
       DeploymentConfiguration: Match.objectLike({
-        BakeTimeInMinutes: { 'Fn::If': ['UseBlueGreen', { Ref: 'BakeTimeMinutes' }, { Ref: 'AWS::NoValue' }] },
+        BakeTimeInMinutes: {
+          'Fn::If': ['UseBlueGreen', { Ref: 'BakeTimeMinutes' }, { Ref: 'AWS::NoValue' }],
+        },
         LifecycleHooks: {
           'Fn::If': [
             'UseBlueGreen',
@@ -241,7 +252,10 @@ describe('lane stack (ci/service-stack.yaml)', () => {
       Properties: Match.objectLike({
         Priority: { Ref: 'TestRulePriority' },
         Conditions: [
-          { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: { Ref: 'TestHeaderName' }, Values: [{ Ref: 'LaneName' }] } },
+          {
+            Field: 'http-header',
+            HttpHeaderConfig: { HttpHeaderName: { Ref: 'TestHeaderName' }, Values: [{ Ref: 'LaneName' }] },
+          },
         ],
       }),
     });
@@ -277,7 +291,9 @@ describe('lane stack (ci/service-stack.yaml)', () => {
                     TestTrafficRules: {
                       'Fn::If': [
                         'UseBlueGreen',
-                        { Header: { Name: { Ref: 'TestHeaderName' }, Value: { Exact: { Ref: 'LaneName' } } } },
+                        {
+                          Header: { Name: { Ref: 'TestHeaderName' }, Value: { Exact: { Ref: 'LaneName' } } },
+                        },
                         { Ref: 'AWS::NoValue' },
                       ],
                     },
@@ -293,9 +309,27 @@ describe('lane stack (ci/service-stack.yaml)', () => {
   });
 
   it.each([
-    ['5xx rate > 1 % over 5 minutes', 'Http5xxRateAlarm', { Threshold: 1, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold' }],
-    ['unhealthy hosts > 0 for 3 periods', 'UnhealthyHostsAlarm', { MetricName: 'UnHealthyHostCount', Threshold: 0, EvaluationPeriods: 3, Period: 60 }],
-    ['running < desired for 5 minutes', 'RunningTasksAlarm', { MetricName: 'RunningTaskCount', Threshold: { Ref: 'DesiredCount' }, EvaluationPeriods: 5, Period: 60, ComparisonOperator: 'LessThanThreshold' }],
+    [
+      '5xx rate > 1 % over 5 minutes',
+      'Http5xxRateAlarm',
+      { Threshold: 1, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold' },
+    ],
+    [
+      'unhealthy hosts > 0 for 3 periods',
+      'UnhealthyHostsAlarm',
+      { MetricName: 'UnHealthyHostCount', Threshold: 0, EvaluationPeriods: 3, Period: 60 },
+    ],
+    [
+      'running < desired for 5 minutes',
+      'RunningTasksAlarm',
+      {
+        MetricName: 'RunningTaskCount',
+        Threshold: { Ref: 'DesiredCount' },
+        EvaluationPeriods: 5,
+        Period: 60,
+        ComparisonOperator: 'LessThanThreshold',
+      },
+    ],
   ])('alarm: %s', (_what, logicalId, props) => {
     const alarm = templates.lane.toJSON().Resources[logicalId];
     expect(alarm.Properties).toMatchObject(props);
@@ -306,7 +340,9 @@ describe('lane stack (ci/service-stack.yaml)', () => {
 
   it('the 5xx alarm is metric math over 5 minutes', () => {
     const metrics = templates.lane.toJSON().Resources.Http5xxRateAlarm.Properties.Metrics;
-    expect(metrics.find((m: { Id: string }) => m.Id === 'rate').Expression).toContain('100 * FILL(errors, 0) / requests');
+    expect(metrics.find((m: { Id: string }) => m.Id === 'rate').Expression).toContain(
+      '100 * FILL(errors, 0) / requests',
+    );
     for (const id of ['errors', 'requests']) {
       expect(metrics.find((m: { Id: string }) => m.Id === id).MetricStat.Period).toBe(300);
     }
@@ -356,7 +392,10 @@ describe('environment and service stacks', () => {
   });
 
   it('the log group keeps 30 days', () => {
-    templates.log.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: { Ref: 'LogGroupName' }, RetentionInDays: 30 });
+    templates.log.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: { Ref: 'LogGroupName' },
+      RetentionInDays: 30,
+    });
   });
 
   it('the ALB has deletion protection and an HTTP:80 listener forwarding to the default target group', () => {
@@ -384,12 +423,20 @@ describe('environment and service stacks', () => {
 
   it('stack policies: no update of the listener, no replace/delete of shared resources', () => {
     const alb = built.policies.alb.Statement;
-    expect(alb).toContainEqual({ Effect: 'Deny', Principal: '*', Action: 'Update:*', Resource: ['LogicalResourceId/HttpListener'] });
+    expect(alb).toContainEqual({
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'Update:*',
+      Resource: ['LogicalResourceId/HttpListener'],
+    });
     expect(alb).toContainEqual(
       expect.objectContaining({
         Effect: 'Deny',
         Action: ['Update:Replace', 'Update:Delete'],
-        Resource: expect.arrayContaining(['LogicalResourceId/LoadBalancer', 'LogicalResourceId/DefaultTargetGroup']),
+        Resource: expect.arrayContaining([
+          'LogicalResourceId/LoadBalancer',
+          'LogicalResourceId/DefaultTargetGroup',
+        ]),
       }),
     );
     for (const kind of ['network', 'namespace', 'sd', 'log', 'ecr'] as const) {
@@ -452,7 +499,9 @@ describe('pipelines', () => {
     const roles = templates.pipelineApp.findResources('AWS::IAM::Role');
     expect(Object.keys(roles).sort()).toEqual([...built.stacks.pipelineApp.roleLogicalIds].sort());
     for (const role of Object.values(roles)) {
-      const all = role.Properties.Policies.flatMap((p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement);
+      const all = role.Properties.Policies.flatMap(
+        (p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement,
+      );
       expect(all).toContainEqual({
         Sid: 'DenySharedStacks',
         Effect: 'Deny',
@@ -471,7 +520,8 @@ describe('pipelines', () => {
       const writes = actions.filter((a) => /^cloudformation:(Create|Update|Execute|Delete)/.test(a));
       if (s.Effect === 'Allow' && writes.length > 0) {
         expect(s.Resource).toEqual({
-          'Fn::Sub': 'arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/app-${ServiceName}-${EnvName}-*/*',
+          'Fn::Sub':
+            'arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/app-${ServiceName}-${EnvName}-*/*',
         });
       }
     }
@@ -505,7 +555,10 @@ describe('pipelines', () => {
     const deploy = stages.find((s: { Name: string }) => s.Name === 'Deploy');
     expect(deploy.Actions.map((a: { Name: string }) => a.Name)).toEqual(names);
     for (const a of deploy.Actions) {
-      expect(a.Configuration).toMatchObject({ ActionMode: 'CREATE_UPDATE', RoleArn: { 'Fn::GetAtt': ['DeployRole', 'Arn'] } });
+      expect(a.Configuration).toMatchObject({
+        ActionMode: 'CREATE_UPDATE',
+        RoleArn: { 'Fn::GetAtt': ['DeployRole', 'Arn'] },
+      });
     }
   });
 });

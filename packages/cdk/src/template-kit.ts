@@ -12,7 +12,7 @@ import {
   DefaultStackSynthesizer,
   Fn,
   type IResolvable,
-  Stack,
+  type Stack,
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
@@ -92,7 +92,11 @@ export function isTrue(scope: Stack, id: string, parameter: CfnParameter): CfnCo
  * Exports `value` as `{this stack's name}:{key}`: the name core's `exportName(stackName, key)` computes.
  */
 export function exportValue(stack: Stack, key: string, value: string, description: string): CfnOutput {
-  return new CfnOutput(stack, `${key}Output`, { value, description, exportName: Fn.sub(`\${AWS::StackName}:${key}`) });
+  return new CfnOutput(stack, `${key}Output`, {
+    value,
+    description,
+    exportName: Fn.sub(`\${AWS::StackName}:${key}`),
+  });
 }
 
 /**

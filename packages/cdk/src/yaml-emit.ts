@@ -17,7 +17,10 @@ function scalar(v: unknown): string {
 }
 
 function isEmpty(v: unknown): boolean {
-  return (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
+  return (
+    (Array.isArray(v) && v.length === 0) ||
+    (typeof v === 'object' && v !== null && Object.keys(v).length === 0)
+  );
 }
 
 function emit(v: unknown, indent: string, out: string[]): void {

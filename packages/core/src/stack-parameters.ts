@@ -46,12 +46,7 @@ const bool = (v: boolean): CfnBoolean => (v ? 'true' : 'false');
 // ---------------------------------------------------------------- environment layer
 
 /** Parameters of `env/network-stack.yaml` (stack `infra-network-{env}`). */
-export const NETWORK_STACK_PARAMETER_NAMES = [
-  'EnvName',
-  'VpcId',
-  'PrivateSubnets',
-  'PublicSubnets',
-] as const;
+export const NETWORK_STACK_PARAMETER_NAMES = ['EnvName', 'VpcId', 'PrivateSubnets', 'PublicSubnets'] as const;
 /** A network stack parameter name. */
 export type NetworkStackParameterName = (typeof NETWORK_STACK_PARAMETER_NAMES)[number];
 

@@ -24,7 +24,9 @@ export async function synth(io: Io, options: SynthCommandOptions): Promise<numbe
   const { config, configPath } = await loadProject(io.cwd, options.config);
   const configText = await readFile(configPath, 'utf8');
   const out = path.resolve(io.cwd, options.out ?? 'templates');
-  io.err(`synthesizing the Infra repo of "${config.project}" (CloudFormation validation and cdk-nag included)...`);
+  io.err(
+    `synthesizing the Infra repo of "${config.project}" (CloudFormation validation and cdk-nag included)...`,
+  );
   const files = synthInfraRepo(config, { configText });
   for (const [relative, content] of files) {
     const target = path.join(out, relative);
@@ -35,7 +37,9 @@ export async function synth(io: Io, options: SynthCommandOptions): Promise<numbe
     printJson(io, { out, files: [...files.keys()] });
   } else {
     for (const relative of files.keys()) io.out(path.join(options.out ?? 'templates', relative));
-    io.err(`${files.size} files written to ${out}; deploy order and commands: ${path.join(out, 'README.md')}`);
+    io.err(
+      `${files.size} files written to ${out}; deploy order and commands: ${path.join(out, 'README.md')}`,
+    );
   }
   return 0;
 }
@@ -44,11 +48,16 @@ export async function synth(io: Io, options: SynthCommandOptions): Promise<numbe
 export function registerSynth(program: Command, io: Io): void {
   program
     .command('synth')
-    .description('Write the Infra repo: generic CloudFormation templates, pipelines, buildspec, parameter files')
+    .description(
+      'Write the Infra repo: generic CloudFormation templates, pipelines, buildspec, parameter files',
+    )
     .option('-c, --config <file>', 'config file', 'lanes.yaml')
     .option('-o, --out <dir>', 'output directory', 'templates')
     .option('--json', 'print the written files as JSON')
-    .addHelpText('after', '\nExamples:\n  $ lanes synth -c examples/lanes.yaml --out templates\n  $ lanes synth --out . --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ lanes synth -c examples/lanes.yaml --out templates\n  $ lanes synth --out . --json',
+    )
     .action(async (opts: SynthCommandOptions) => {
       program.setOptionValue('exitCode', await synth(io, opts));
     });
