@@ -5,12 +5,16 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, UnknownNameError, UserError } from '@ecs-lanes/core';
 import { Command, CommanderError } from 'commander';
+import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
+import { registerDown } from './commands/down.js';
+import { registerLogs } from './commands/logs.js';
 import { registerLs } from './commands/ls.js';
 import { registerRm } from './commands/rm.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerStatus } from './commands/status.js';
 import { registerSynth } from './commands/synth.js';
+import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
 import { registerVerify } from './commands/verify.js';
 import { type Io, processIo } from './output.js';
@@ -33,6 +37,10 @@ export function createProgram(io: Io): Command {
       '\nExamples:\n  $ lanes validate -c examples/lanes.yaml\n  $ lanes deploy orders --env local --lane gray --branch gray\n  $ lanes ls --env local\n  $ lanes <command> --help',
     );
   registerValidate(program, io);
+  registerUp(program, io);
+  registerDown(program, io);
+  registerLogs(program, io);
+  registerDemo(program, io);
   registerDeploy(program, io);
   registerLs(program, io);
   registerStatus(program, io);
