@@ -13,6 +13,7 @@ import { registerLs } from './commands/ls.js';
 import { registerRm } from './commands/rm.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerStatus } from './commands/status.js';
+import { registerSynth } from './commands/synth.js';
 import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
 import { registerVerify } from './commands/verify.js';
@@ -46,6 +47,7 @@ export function createProgram(io: Io): Command {
   registerVerify(program, io);
   registerRollback(program, io);
   registerRm(program, io);
+  registerSynth(program, io);
   return program;
 }
 
