@@ -7,7 +7,7 @@ import { AWS_NAME_RULES, NAME_PARAMETER_RULES } from '@ecs-lanes/core';
 import { CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { deployStackAction, PARAMETER_FILES, TEMPLATE_FILES } from './pipeline-kit.js';
-import { stackDeployPipeline } from './stack-deploy-pipeline.js';
+import { infraSourceParameters, stackDeployPipeline } from './stack-deploy-pipeline.js';
 import { nameParameter, templateStackProps } from './template-kit.js';
 
 /** Properties of {@link PipelineBootStack}. */
@@ -20,18 +20,7 @@ export class PipelineBootStack extends Stack {
     nameParameter(this, 'ServiceName', NAME_PARAMETER_RULES.service, 'Service name');
     nameParameter(this, 'EnvName', NAME_PARAMETER_RULES.env, 'Environment name');
     const pipelineName = nameParameter(this, 'PipelineName', AWS_NAME_RULES.pipeline, 'Pipeline name');
-    const connectionArn = new CfnParameter(this, 'ConnectionArn', {
-      type: 'String',
-      description: 'CodeConnections connection to the Infra repo',
-    });
-    const repo = new CfnParameter(this, 'InfraRepository', {
-      type: 'String',
-      description: 'Infra repo (owner/name)',
-    });
-    const branch = new CfnParameter(this, 'InfraBranch', {
-      type: 'String',
-      description: 'Infra repo branch',
-    });
+    const source = infraSourceParameters(this);
     const sd = nameParameter(this, 'SdStackName', AWS_NAME_RULES.stack, 'Cloud Map service stack name');
     const log = nameParameter(this, 'LogStackName', AWS_NAME_RULES.stack, 'Log group stack name');
     const alb = nameParameter(this, 'AlbStackName', AWS_NAME_RULES.stack, 'Load balancer stack name');
@@ -39,9 +28,7 @@ export class PipelineBootStack extends Stack {
 
     stackDeployPipeline(this, {
       pipelineName,
-      connectionArn,
-      infraRepository: repo,
-      infraBranch: branch,
+      ...source,
       stackNames: [sd, log, alb, ecr],
       actions: (roleArn) => [
         deployStackAction({

@@ -7,7 +7,7 @@ import { AWS_NAME_RULES, NAME_PARAMETER_RULES } from '@ecs-lanes/core';
 import { CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { deployStackAction, PARAMETER_FILES, TEMPLATE_FILES } from './pipeline-kit.js';
-import { stackDeployPipeline } from './stack-deploy-pipeline.js';
+import { infraSourceParameters, stackDeployPipeline } from './stack-deploy-pipeline.js';
 import { nameParameter, templateStackProps } from './template-kit.js';
 
 /** Properties of {@link PipelineInfraStack}. */
@@ -24,26 +24,13 @@ export class PipelineInfraStack extends Stack {
       AWS_NAME_RULES.pipeline,
       'Pipeline: infra-{env}',
     );
-    const connectionArn = new CfnParameter(this, 'ConnectionArn', {
-      type: 'String',
-      description: 'CodeConnections connection to the Infra repo',
-    });
-    const repo = new CfnParameter(this, 'InfraRepository', {
-      type: 'String',
-      description: 'Infra repo (owner/name)',
-    });
-    const branch = new CfnParameter(this, 'InfraBranch', {
-      type: 'String',
-      description: 'Infra repo branch',
-    });
+    const source = infraSourceParameters(this);
     const network = nameParameter(this, 'NetworkStackName', AWS_NAME_RULES.stack, 'Network stack name');
     const namespace = nameParameter(this, 'NamespaceStackName', AWS_NAME_RULES.stack, 'Namespace stack name');
 
     stackDeployPipeline(this, {
       pipelineName,
-      connectionArn,
-      infraRepository: repo,
-      infraBranch: branch,
+      ...source,
       stackNames: [network, namespace],
       actions: (roleArn) => [
         deployStackAction({

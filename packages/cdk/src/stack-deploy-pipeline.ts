@@ -3,7 +3,7 @@
  * CloudFormation actions. Two roles: the pipeline's (artifacts, the connection, CloudFormation on exactly its
  * stacks, passing the deploy role) and the deploy role CloudFormation assumes to create the resources.
  */
-import { type CfnParameter, Fn, type Stack } from 'aws-cdk-lib';
+import { CfnParameter, Fn, type Stack } from 'aws-cdk-lib';
 import { CfnPipeline } from 'aws-cdk-lib/aws-codepipeline';
 import { CfnRole } from 'aws-cdk-lib/aws-iam';
 import {
@@ -34,6 +34,28 @@ export interface StackDeployPipelineProps {
   readonly deployStatements: Statement[];
   /** Acknowledgements on the deploy role: [finding id, reason]. */
   readonly deployAcknowledgements: readonly (readonly [string, string])[];
+}
+
+/** The Infra repo source parameters every stack-deploying pipeline declares. */
+export interface InfraSourceParameters {
+  readonly connectionArn: CfnParameter;
+  readonly infraRepository: CfnParameter;
+  readonly infraBranch: CfnParameter;
+}
+
+/** Declares `ConnectionArn`, `InfraRepository` and `InfraBranch` in `stack`. */
+export function infraSourceParameters(stack: Stack): InfraSourceParameters {
+  return {
+    connectionArn: new CfnParameter(stack, 'ConnectionArn', {
+      type: 'String',
+      description: 'CodeConnections connection to the Infra repo',
+    }),
+    infraRepository: new CfnParameter(stack, 'InfraRepository', {
+      type: 'String',
+      description: 'Infra repo (owner/name)',
+    }),
+    infraBranch: new CfnParameter(stack, 'InfraBranch', { type: 'String', description: 'Infra repo branch' }),
+  };
 }
 
 /** Builds the pipeline, its bucket and its two roles in `stack`. */
