@@ -4,7 +4,7 @@
  * `boot-alb-…` from the Infra repo, each with its parameter file and stack policy.
  */
 import { AWS_NAME_RULES, NAME_PARAMETER_RULES } from '@ecs-lanes/core';
-import { CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
+import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { deployStackAction, PARAMETER_FILES, TEMPLATE_FILES } from './pipeline-kit.js';
 import { infraSourceParameters, stackDeployPipeline } from './stack-deploy-pipeline.js';
