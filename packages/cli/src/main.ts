@@ -5,7 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, UnknownNameError, UserError } from '@ecs-lanes/core';
 import { Command, CommanderError } from 'commander';
+import { registerDeploy } from './commands/deploy.js';
+import { registerLs } from './commands/ls.js';
+import { registerRm } from './commands/rm.js';
+import { registerRollback } from './commands/rollback.js';
+import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
+import { registerVerify } from './commands/verify.js';
 import { type Io, processIo } from './output.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -14,7 +20,7 @@ const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', impor
 export function createProgram(io: Io): Command {
   const program = new Command('lanes')
     .description(
-      'Multi-lane continuous delivery for Amazon ECS: baseline plus short-lived lanes per environment,\n' +
+      'Multi-lane continuous delivery for Amazon ECS: a baseline plus short-lived lanes per environment, ' +
         'routed by the W3C tracestate entry ctx=lane:<lane> at every hop, on AWS or on this machine.',
     )
     .version(VERSION, '-v, --version')
@@ -23,9 +29,15 @@ export function createProgram(io: Io): Command {
     .exitOverride()
     .addHelpText(
       'after',
-      '\nExamples:\n  $ lanes validate -c examples/lanes.yaml\n  $ lanes <command> --help',
+      '\nExamples:\n  $ lanes validate -c examples/lanes.yaml\n  $ lanes deploy orders --env local --lane gray --branch gray\n  $ lanes ls --env local\n  $ lanes <command> --help',
     );
   registerValidate(program, io);
+  registerDeploy(program, io);
+  registerLs(program, io);
+  registerStatus(program, io);
+  registerVerify(program, io);
+  registerRollback(program, io);
+  registerRm(program, io);
   return program;
 }
 

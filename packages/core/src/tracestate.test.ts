@@ -255,7 +255,7 @@ describe('readLane', () => {
     expect(readLane(header)).toBe(lane);
   });
 
-  it.each([
+  it.each<[string | undefined, string]>([
     [undefined, 'no header'],
     ['', 'an empty header'],
     ['congo=t61rcWkgMzE', 'no ctx member'],

@@ -1,0 +1,74 @@
+/**
+ * `lanes deploy <service> --lane L [--branch B]`: creates or updates a lane, and waits until it serves.
+ */
+
+import type { DeployResult } from '@ecs-lanes/core';
+import type { Command } from 'commander';
+import { type CommonOptions, openLane, setExitCode, withCommonOptions } from '../lane-command.js';
+import { type Io, printJson, progressPrinter } from '../output.js';
+
+/** Options of `lanes deploy`. */
+export interface DeployOptions extends CommonOptions {
+  /** Lane to deploy. @default the environment's baseline lane */
+  readonly lane?: string;
+  /** Branch of the App repo to build. @default the service's appRepo.branch */
+  readonly branch?: string;
+  /** Show what would be done and change nothing. @default false */
+  readonly dryRun?: boolean;
+  /** Wait until the lane serves. `--no-wait` returns once started. @default true */
+  readonly wait?: boolean;
+}
+
+/** Runs `lanes deploy`; returns the exit code. */
+export async function deploy(io: Io, service: string, options: DeployOptions): Promise<number> {
+  const { target, ref } = await openLane(io, options, service, options.lane);
+  const result = await target.deploy(
+    {
+      ...ref,
+      ...(options.branch ? { branch: options.branch } : {}),
+      dryRun: options.dryRun ?? false,
+      wait: options.wait ?? true,
+    },
+    progressPrinter(io),
+  );
+  printDeployResult(io, result, options.json ?? false, 'deployed');
+  return 0;
+}
+
+/** Prints a deploy or rollback result: JSON, or the actions and the lane's URL. */
+export function printDeployResult(io: Io, result: DeployResult, json: boolean, verb: string): void {
+  if (json) {
+    printJson(io, result);
+    return;
+  }
+  for (const action of result.actions) io.out(`${result.dryRun ? 'would ' : ''}${action}`);
+  const what = `lane ${result.lane} of ${result.service} in ${result.env}`;
+  if (result.dryRun) io.out(`dry run: ${what} unchanged`);
+  else if (result.executionId && !result.version)
+    io.out(`started: ${what} (execution ${result.executionId})`);
+  else io.out(`${verb}: ${what}${result.version ? ` at ${result.version}` : ''}`);
+  if (result.url && !result.dryRun) {
+    io.out(`url: ${result.url}  (send tracestate: ctx=lane:${result.lane} to reach this lane)`);
+  }
+}
+
+/** Registers `lanes deploy`. */
+export function registerDeploy(program: Command, io: Io): void {
+  withCommonOptions(
+    program
+      .command('deploy')
+      .argument('<service>', 'service name from lanes.yaml')
+      .description('Create or update a lane of a service; wait until it serves')
+      .option('-l, --lane <lane>', 'lane to deploy (default: the baseline lane)')
+      .option('-b, --branch <branch>', "branch of the service's App repo to build (default: appRepo.branch)")
+      .option('--dry-run', 'show what would be done; change nothing')
+      .option('--no-wait', 'return once the deploy has started (AWS: prints the pipeline execution id)'),
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ lanes deploy orders --env local --lane gray --branch feat-gray\n  $ lanes deploy orders --env dev --lane feat-login --branch feat/login --no-wait --json',
+    )
+    .action(async (service: string, opts: DeployOptions, command: Command) => {
+      setExitCode(command, await deploy(io, service, opts));
+    });
+}
