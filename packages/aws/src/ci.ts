@@ -2,11 +2,11 @@
  * The buildspec's steps (`lanes ci params|deploy|verify`), run inside CodeBuild by the app pipeline with the
  * pipeline variables `lane` and `branch` and the image just pushed.
  */
-import { type ProgressListener, UserError, type VerifyCheck, verifyPassed } from '@ecs-lanes/core';
+import { laneNames, type ProgressListener, UserError, type VerifyCheck, verifyPassed } from '@ecs-lanes/core';
 import { type AwsContext, checkAccount, checkLane, explained, serviceOf } from './context.js';
 import { verifyLane } from './inspect.js';
 import { deployLaneStack, type LaneStackPlan, planLaneStack } from './lane-deploy.js';
-import { formatChanges, type StackDeployResult } from './stacks.js';
+import { formatChanges, isInProgress, type StackDeployResult } from './stacks.js';
 
 /** Inputs of the ci steps. */
 export interface CiLaneInput {
@@ -62,6 +62,16 @@ export function ciVerify(
   progress: ProgressListener = () => {},
 ): Promise<VerifyCheck[]> {
   return explained(ctx, `verifying lane ${input.lane} of ${input.service}`, async () => {
+    // Another deploy of the same lane may hold the stack (PARALLEL executions): verify what it leaves.
+    const stackName = laneNames(input.service, ctx.env.name, checkLane(input.lane)).stack;
+    const stack = await ctx.stacks.describe(stackName);
+    if (isInProgress(stack?.StackStatus)) {
+      progress({
+        phase: 'verify',
+        message: `${stackName} is ${stack?.StackStatus}; waiting for it before verifying`,
+      });
+      await ctx.stacks.waitStable(stackName, ctx.clock.now(), progress);
+    }
     const checks = await verifyLane(ctx, { ...input, env: ctx.env.name }, progress);
     if (!verifyPassed(checks)) {
       const failed = checks.filter((c) => c.status === 'NG').map((c) => `${c.name} (${c.detail ?? ''})`);

@@ -12,7 +12,6 @@ import {
   type LanesConfig,
   type ServiceConfig,
   serviceNames,
-  UnknownNameError,
   UserError,
 } from '@ecs-lanes/core';
 import type { AwsClients } from './clients.js';
@@ -56,7 +55,7 @@ export function createContext(parts: Omit<AwsContext, 'stacks'>): AwsContext {
 export function serviceOf(ctx: AwsContext, name: string): ServiceConfig {
   const svc = ctx.config.services.find((s) => s.name === name);
   if (!svc) {
-    throw new UnknownNameError(
+    throw new UserError(
       `unknown service "${name}"; known services: ${ctx.config.services.map((s) => s.name).join(', ')}`,
     );
   }

@@ -159,16 +159,29 @@ export async function deployLaneStack(
   const avoid = new Set<number>();
   const templateBody = await ctx.templates.laneStackTemplate();
   for (let attempt = 1; ; attempt++) {
-    const plan = await planLaneStack(ctx, request, avoid);
-    if (plan.priority > 0) {
-      progress({
-        phase: 'route',
-        message: `${plan.stackName}: listener rule priority ${plan.priority} (${plan.keptPriority ? 'kept' : 'allocated'})`,
-      });
-    }
+    let plan = await planLaneStack(ctx, request, avoid);
+    let reported = -1;
+    const report = () => {
+      if (plan.priority > 0 && plan.priority !== reported) {
+        reported = plan.priority;
+        progress({
+          phase: 'route',
+          message: `${plan.stackName}: listener rule priority ${plan.priority} (${plan.keptPriority ? 'kept' : 'allocated'})`,
+        });
+      }
+    };
+    report();
     try {
+      let first = true;
       const result = await ctx.stacks.deploy(
-        { stackName: plan.stackName, templateBody, parameters: plan.parameters, tags: plan.tags },
+        async () => {
+          if (!first) {
+            plan = await planLaneStack(ctx, request, avoid);
+            report();
+          }
+          first = false;
+          return { stackName: plan.stackName, templateBody, parameters: plan.parameters, tags: plan.tags };
+        },
         { ...(request.dryRun ? { dryRun: true } : {}), progress },
       );
       return { ...result, plan };

@@ -9,6 +9,7 @@ import {
   GetPipelineExecutionCommand,
   ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
+  type ListPipelineExecutionsCommandOutput,
   type PipelineExecution,
   StartPipelineExecutionCommand,
 } from '@aws-sdk/client-codepipeline';
@@ -155,7 +156,7 @@ export async function followExecution(
 
 /** The most recent execution that ran for `lane` (of the last 20), or undefined. */
 export async function lastExecutionForLane(ctx: AwsContext, pipelineName: string, lane: string) {
-  let summaries;
+  let summaries: ListPipelineExecutionsCommandOutput;
   try {
     summaries = await withThrottleRetry(ctx.clock, () =>
       ctx.clients.codepipeline.send(new ListPipelineExecutionsCommand({ pipelineName, maxResults: 20 })),

@@ -156,13 +156,17 @@ export class StackOperations {
    * @throws StackDeployError when the operation ends in a failed or rolled-back state
    */
   async deploy(
-    spec: StackTemplate,
+    specOrPlan: StackTemplate | (() => Promise<StackTemplate>),
     options: { readonly dryRun?: boolean; readonly progress?: ProgressListener } = {},
   ): Promise<StackDeployResult> {
     const progress = options.progress ?? (() => {});
-    const body = inlineTemplateBody(spec.stackName, spec.templateBody);
     const notes: string[] = [];
+    let spec = typeof specOrPlan === 'function' ? await specOrPlan() : specOrPlan;
     for (let round = 0; round < MAX_DEPLOY_ROUNDS; round++) {
+      // Inputs that depend on the stack (tags with its history, a rule priority) are computed again after
+      // waiting for another deploy of the same stack.
+      if (round > 0 && typeof specOrPlan === 'function') spec = await specOrPlan();
+      const body = inlineTemplateBody(spec.stackName, spec.templateBody);
       const stack = await this.describe(spec.stackName);
       const status = stack?.StackStatus;
       if (isInProgress(status)) {

@@ -51,6 +51,8 @@ class ResourceFailure extends Error {
   constructor(
     readonly logicalId: string,
     readonly reason: string,
+    /** The physical resource, when it was created before failing (rollback deletes it). */
+    readonly physicalId?: string,
   ) {
     super(reason);
   }
@@ -452,9 +454,9 @@ export class FakeAws {
 
   /** Every event of a stack (oldest first), by name or id, deleted stacks included. */
   stackEvents(nameOrId: string): FakeEvent[] {
-    const s =
-      this.stacks.get(nameOrId) ?? [...this.stacks.values()].filter((x) => x.stackName === nameOrId).at(-1);
-    return s ? [...s.events].reverse() : [];
+    const byId = this.stacks.get(nameOrId);
+    const stacks = byId ? [byId] : [...this.stacks.values()].filter((x) => x.stackName === nameOrId);
+    return stacks.flatMap((x) => [...x.events].reverse());
   }
 
   /** The ECS service, if any. */
@@ -924,7 +926,18 @@ export class FakeAws {
         this.event(stack, logicalId, r.type, `${verb}_COMPLETE`, physicalId);
       } catch (error) {
         const reason = error instanceof ResourceFailure ? error.reason : String(error);
-        this.event(stack, logicalId, r.type, `${verb}_FAILED`, existing?.physicalId ?? '', reason);
+        const created = error instanceof ResourceFailure ? error.physicalId : undefined;
+        if (!existing && created) {
+          // CloudFormation owns what it created, even when the create failed: rollback deletes it.
+          stack.resources.set(logicalId, {
+            logicalId,
+            type: r.type,
+            physicalId: created,
+            status: `${verb}_FAILED`,
+            timestamp: new Date(this.clock.now()),
+          });
+        }
+        this.event(stack, logicalId, r.type, `${verb}_FAILED`, existing?.physicalId ?? created ?? '', reason);
         throw new ResourceFailure(logicalId, reason);
       }
     }
@@ -1324,6 +1337,12 @@ export class FakeAws {
     const taskDefinition = this.laneTaskDefinition(stack);
     if (!taskDefinition) throw new ResourceFailure('Service', 'no task definition in the stack');
     const desired = Number(params.DesiredCount ?? 1);
+    if (svc && svc.status === 'ACTIVE' && !physicalId) {
+      throw new ResourceFailure(
+        'Service',
+        `Resource handler returned message: "Creation of service was not idempotent." (HandlerErrorCode: InvalidRequest)`,
+      );
+    }
     if (!svc || svc.status !== 'ACTIVE') {
       svc = {
         cluster,
@@ -1374,6 +1393,7 @@ export class FakeAws {
       throw new ResourceFailure(
         'Service',
         `Resource handler returned message: "Error occurred during operation 'ECS Deployment Circuit Breaker was triggered'." (RequestToken: ${this.id()}, HandlerErrorCode: GeneralServiceException)`,
+        svc.arn,
       );
     }
     deployment.rolloutState = 'COMPLETED';
