@@ -243,6 +243,14 @@ export class StackOperations {
           `the change set of stack ${spec.stackName} failed: ${described.StatusReason ?? 'no reason given'}`,
         );
       }
+      if (described.ExecutionStatus === 'OBSOLETE') {
+        progress({
+          phase: 'stack',
+          message: `${spec.stackName}: another deploy went first; deploying again`,
+        });
+        await this.deleteChangeSet(changeSetId);
+        continue;
+      }
       const changes = await this.changesOf(described);
       if (options.dryRun) {
         await this.deleteChangeSet(changeSetId);
@@ -395,7 +403,13 @@ export class StackOperations {
   }
 
   private async waitChangeSet(changeSetId: string): Promise<DescribeChangeSetCommandOutput> {
+    const deadline = this.clock.now() + 30 * 60_000;
     for (;;) {
+      if (this.clock.now() > deadline) {
+        throw new UserError(
+          `change set ${changeSetId} was not ready after 30 minutes; see it in the CloudFormation console`,
+        );
+      }
       const out = await withThrottleRetry(this.clock, () =>
         this.cfn.send(new DescribeChangeSetCommand({ ChangeSetName: changeSetId })),
       );

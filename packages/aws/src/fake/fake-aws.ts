@@ -692,7 +692,7 @@ export class FakeAws {
     const target = stack;
     this.spawn(async () => {
       await this.clock.sleep(this.latencies.changeSet);
-      if (cs.executionStatus === 'OBSOLETE') return;
+      const obsolete = cs.executionStatus === 'OBSOLETE';
       cs.changes = this.diff(target.state, cs.next, type);
       if (cs.changes.length === 0) {
         cs.status = 'FAILED';
@@ -700,7 +700,7 @@ export class FakeAws {
           "The submitted information didn't contain changes. Submit different information or create a change set to see more details.";
       } else {
         cs.status = 'CREATE_COMPLETE';
-        cs.executionStatus = 'AVAILABLE';
+        cs.executionStatus = obsolete ? 'OBSOLETE' : 'AVAILABLE';
       }
     });
     return { Id: cs.id, StackId: stack.stackId };
