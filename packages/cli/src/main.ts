@@ -5,10 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, UnknownNameError, UserError } from '@ecs-lanes/core';
 import { Command, CommanderError } from 'commander';
+import { registerCi } from './commands/ci.js';
 import { registerDeploy } from './commands/deploy.js';
+import { registerEnvDeploy } from './commands/env-deploy.js';
 import { registerLs } from './commands/ls.js';
+import { registerPlan } from './commands/plan.js';
 import { registerRm } from './commands/rm.js';
 import { registerRollback } from './commands/rollback.js';
+import { registerServiceBootstrap } from './commands/service-bootstrap.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { registerVerify } from './commands/verify.js';
@@ -38,6 +42,10 @@ export function createProgram(io: Io): Command {
   registerVerify(program, io);
   registerRollback(program, io);
   registerRm(program, io);
+  registerEnvDeploy(program, io);
+  registerServiceBootstrap(program, io);
+  registerCi(program, io);
+  registerPlan(program, io);
   return program;
 }
 
