@@ -130,13 +130,11 @@ describe('StackOperations.deploy', () => {
       }),
     ).rejects.toThrow(/Member must have length less than or equal to 51200/);
     await expect(
-      w
-        .context()
-        .stacks.deploy({
-          stackName: 's',
-          templateBody: template(['Name']),
-          parameters: { Name: 'a', Other: 'b' },
-        }),
+      w.context().stacks.deploy({
+        stackName: 's',
+        templateBody: template(['Name']),
+        parameters: { Name: 'a', Other: 'b' },
+      }),
     ).rejects.toThrow(/Parameters: \[Other\] do not exist in the template/);
   });
 });
