@@ -1,22 +1,44 @@
 /**
- * `@ecs-lanes/local`: the local target (issue 5). Until it lands, opening a local environment fails with a
- * clear message instead of pretending.
+ * `@ecs-lanes/local`: the local target — every lane of every service as a local process, a gateway per service
+ * that routes with the ALB's own rule conditions, a registry that answers as Cloud Map does. See
+ * docs/local-target.md.
  */
-import { type LanesConfig, type LaneTarget, type LocalEnvironmentConfig, UserError } from '@ecs-lanes/core';
-
-/** Options of {@link createLocalTarget}. */
-export interface LocalTargetOptions {
-  /** The validated configuration. */
-  readonly config: LanesConfig;
-  /** The local environment. */
-  readonly env: LocalEnvironmentConfig;
-  /** Directory of lanes.yaml; state lives in `{root}/.lanes/`. */
-  readonly root: string;
-}
-
-/** Opens the local lane target. */
-export function createLocalTarget(options: LocalTargetOptions): LaneTarget {
-  throw new UserError(
-    `the local target is not part of this build yet; environment ${options.env.name} cannot be opened`,
-  );
-}
+export { readJsonFile, writeFileAtomic } from './atomic.js';
+export { ControlApiError, callControl, type DaemonInfo, ensureSupervisor, findSupervisor } from './client.js';
+export {
+  type DemoHop,
+  type DemoOptions,
+  type DemoResult,
+  firstLocalEnvironment,
+  formatRoute,
+  prepareDemoProject,
+  routeOf,
+  runDemo,
+} from './demo.js';
+export {
+  createLocalEnvironment,
+  createLocalTarget,
+  LocalEnvironment,
+  type LocalTargetOptions,
+} from './environment.js';
+export {
+  GATEWAY_LANE_HEADER,
+  Gateway,
+  type GatewayInstance,
+  type GatewayRoutes,
+  SERVICE_HEADER,
+} from './gateway.js';
+export { type AppSource, resolveSource, WORKING_TREE } from './git.js';
+export { type LockOptions, LockTimeoutError, processAlive, withLock } from './lock.js';
+export { type LocalPaths, type LocalPorts, laneKey, laneLogFile, localPaths, localPorts } from './paths.js';
+export { freePort, INSTANCE_ID_ENV, killGroup, stopOrphan } from './process.js';
+export { Registry, type RegistryInstance, toDiscoveredInstance } from './registry.js';
+export {
+  EMPTY_STATE,
+  type LaneRecord,
+  type LocalState,
+  STATE_VERSION,
+  StateStore,
+  withLaneRecord,
+} from './state.js';
+export { type DeployCommand, type RuntimeLane, Supervisor, type SupervisorSpec } from './supervisor.js';

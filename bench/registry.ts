@@ -1,0 +1,10 @@
+/**
+ * Every benchmark, by the name given to `npm run bench -- <name>`.
+ */
+import type { Benchmark } from './lib/types.js';
+import { sdkBenchmark } from './sdk.js';
+
+/** The benchmarks. */
+export const BENCHMARKS: Record<string, Benchmark> = {
+  sdk: sdkBenchmark,
+};

@@ -1,0 +1,49 @@
+/**
+ * `lanes demo [--keep]`: the local target's main job in one command (see `@ecs-lanes/local` demo.ts): App repos,
+ * the baseline of web, orders and inventory, a gray lane of orders, and real requests showing the route.
+ */
+
+import { runDemo } from '@ecs-lanes/local';
+import type { Command } from 'commander';
+import { type Io, progressPrinter } from '../output.js';
+import { loadProject } from '../project.js';
+
+/** Options of `lanes demo`. */
+export interface DemoCommandOptions {
+  readonly config?: string;
+  readonly keep?: boolean;
+  readonly basePort?: string;
+}
+
+/** Runs `lanes demo`; returns the exit code (1 when a route was not the expected one). */
+export async function demo(io: Io, options: DemoCommandOptions): Promise<number> {
+  const { config, root } = await loadProject(io.cwd, options.config);
+  const result = await runDemo({
+    config,
+    root,
+    keep: options.keep ?? false,
+    ...(options.basePort ? { basePort: Number(options.basePort) } : {}),
+    out: io.out,
+    progress: progressPrinter(io),
+  });
+  return result.ok ? 0 : 1;
+}
+
+/** Registers `lanes demo`. */
+export function registerDemo(program: Command, io: Io): void {
+  program
+    .command('demo')
+    .description(
+      'Show lanes on this machine: start web -> orders -> inventory, deploy lane gray of orders, send requests',
+    )
+    .option('-c, --config <file>', 'the example lanes.yaml', 'lanes.yaml')
+    .option('--keep', 'leave the environment running and print what to try')
+    .option('--base-port <port>', "first port (default: the config's local basePort)")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ lanes demo -c examples/lanes.yaml\n  $ lanes demo -c examples/lanes.yaml --keep',
+    )
+    .action(async (opts: DemoCommandOptions) => {
+      program.setOptionValue('exitCode', await demo(io, opts));
+    });
+}

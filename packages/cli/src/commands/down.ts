@@ -1,0 +1,37 @@
+/**
+ * `lanes down [--env local]`: stops every process of the local environment and its supervisor. The lanes stay
+ * declared in `.lanes/state/`; `lanes up` brings them back.
+ */
+import type { Command } from 'commander';
+import { loadLocalEnvironment } from '../local-env.js';
+import { type Io, progressPrinter } from '../output.js';
+
+/** Options of `lanes down`. */
+export interface DownOptions {
+  readonly config?: string;
+  readonly env?: string;
+}
+
+/** Runs `lanes down`; returns the exit code. */
+export async function down(io: Io, options: DownOptions): Promise<number> {
+  const environment = await loadLocalEnvironment(io, options);
+  const { stopped } = await environment.down(progressPrinter(io));
+  io.out(
+    stopped
+      ? `The local environment "${environment.env.name}" is down.`
+      : `The local environment "${environment.env.name}" was not running.`,
+  );
+  return 0;
+}
+
+/** Registers `lanes down`. */
+export function registerDown(program: Command, io: Io): void {
+  program
+    .command('down')
+    .description('Stop every process of the local environment (lanes stay declared; lanes up restarts them)')
+    .option('-c, --config <file>', 'config file', 'lanes.yaml')
+    .option('--env <name>', 'local environment (default: the only one)')
+    .action(async (opts: DownOptions) => {
+      program.setOptionValue('exitCode', await down(io, opts));
+    });
+}

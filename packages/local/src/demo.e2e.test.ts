@@ -1,0 +1,36 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatRoute, runDemo } from './demo.js';
+import { cleanup, exampleConfig, projectDir } from './e2e-helpers.js';
+import type { LocalEnvironment } from './environment.js';
+
+const dir = projectDir('demo');
+let environment: LocalEnvironment | undefined;
+afterAll(() => cleanup(environment, dir));
+
+describe('lanes demo', () => {
+  it('routes a gray request web(base) -> orders(gray) -> inventory(base), and one without a lane on the baseline', async () => {
+    const { config, root } = await exampleConfig();
+    const lines: string[] = [];
+    const result = await runDemo({
+      config,
+      root,
+      dir,
+      basePort: 7400,
+      keep: true,
+      out: (l) => lines.push(l),
+    });
+    environment = result.environment;
+    expect(formatRoute(result.withLane)).toBe(
+      'web(base 1.0.0) -> orders(gray 1.0.0-gray) -> inventory(base 1.0.0)',
+    );
+    expect(formatRoute(result.withoutLane)).toBe(
+      'web(base 1.0.0) -> orders(base 1.0.0) -> inventory(base 1.0.0)',
+    );
+    expect(result.ok).toBe(true);
+    expect(lines.join('\n')).toContain("curl -s http://127.0.0.1:7402/ -H 'tracestate: ctx=lane:gray'");
+    // --keep left it running: the gateway still answers, then down stops it.
+    expect((await fetch('http://127.0.0.1:7402/healthz')).status).toBe(200);
+    await environment.down();
+    await expect(fetch('http://127.0.0.1:7402/healthz')).rejects.toThrow();
+  });
+});

@@ -1,0 +1,282 @@
+/**
+ * `lanes demo`: the local target's main job, end to end, with real processes and real HTTP on 127.0.0.1.
+ *
+ * 1. Prepares its own project under `{root}/.lanes/demo/`: one git App repo per example service (the code of
+ *    `examples/services/<name>` committed on `main`), a `gray` branch of orders with another version string, and
+ *    a lanes.yaml pointing at them (only the local environment).
+ * 2. Starts the baseline of every service, deploys lane `gray` of orders only.
+ * 3. Sends real requests through web's gateway and shows the route each took: with `tracestate: ctx=lane:gray`
+ *    it must go web(base) → orders(gray) → inventory(base); without it, it stays on the baseline.
+ * 4. Stops everything (or keeps it running with `keep`).
+ *
+ * The demo's App repos live inside the ecs-lanes checkout, so the services resolve `tsx` and the ecs-lanes
+ * packages from the checkout's node_modules by Node's ordinary lookup through parent directories.
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import {
+  type LanesConfig,
+  type LocalEnvironmentConfig,
+  loadConfigOrThrow,
+  type ProgressListener,
+  UserError,
+  withLane,
+} from '@ecs-lanes/core';
+import { createLocalEnvironment, type LocalEnvironment, type LocalTargetOptions } from './environment.js';
+
+const exec = promisify(execFile);
+
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  /** The example project: its lanes.yaml, already loaded. */
+  readonly config: LanesConfig;
+  /** Directory of the example lanes.yaml (the services' code is at `appRepo.localPath` below it). */
+  readonly root: string;
+  /** Where the demo project goes. @default `{root}/.lanes/demo` */
+  readonly dir?: string;
+  /** Port range start. @default the example's local environment's basePort */
+  readonly basePort?: number;
+  /** Leave everything running. @default false */
+  readonly keep?: boolean;
+  /** The service that gets a lane. @default 'orders' */
+  readonly service?: string;
+  /** The lane. @default 'gray' */
+  readonly lane?: string;
+  /** Results (stdout). */
+  readonly out: (line: string) => void;
+  /** Progress (stderr). */
+  readonly progress?: ProgressListener;
+  /** Supervisor tuning, for tests. */
+  readonly supervisor?: LocalTargetOptions['supervisor'];
+}
+
+/** One hop of a route, as the services report it. */
+export interface DemoHop {
+  readonly service: string;
+  readonly lane: string;
+  readonly version: string;
+}
+
+/** What the demo saw. */
+export interface DemoResult {
+  readonly ok: boolean;
+  readonly withLane: readonly DemoHop[];
+  readonly withoutLane: readonly DemoHop[];
+  readonly environment: LocalEnvironment;
+  readonly dir: string;
+}
+
+interface Answer {
+  service: string;
+  lane: string;
+  version: string;
+  calls?: Answer[];
+  error?: string;
+}
+
+/** The route of an answer: the chain of first calls. */
+export function routeOf(answer: Answer): DemoHop[] {
+  const hops: DemoHop[] = [];
+  let at: Answer | undefined = answer;
+  while (at) {
+    hops.push({ service: at.service, lane: at.lane ?? '?', version: at.version ?? at.error ?? '?' });
+    at = at.calls?.[0];
+  }
+  return hops;
+}
+
+/** `web(base 1.0.0) -> orders(gray 1.1.0-gray) -> ...` */
+export function formatRoute(hops: readonly DemoHop[]): string {
+  return hops.map((h) => `${h.service}(${h.lane} ${h.version})`).join(' -> ');
+}
+
+const GIT_IDENTITY = [
+  '-c',
+  'user.name=ecs-lanes demo',
+  '-c',
+  'user.email=demo@ecs-lanes.invalid',
+  '-c',
+  'commit.gpgsign=false',
+];
+
+async function git(cwd: string, ...args: string[]): Promise<void> {
+  await exec('git', [...GIT_IDENTITY, ...args], { cwd });
+}
+
+/** The first local environment of a config. */
+export function firstLocalEnvironment(config: LanesConfig): LocalEnvironmentConfig {
+  const env = config.environments.find((e): e is LocalEnvironmentConfig => e.target === 'local');
+  if (!env) throw new UserError('the configuration declares no environment with target: local');
+  return env;
+}
+
+/**
+ * Writes the demo project into `dir`: App repos and lanes.yaml. Returns its config.
+ */
+export async function prepareDemoProject(options: {
+  readonly config: LanesConfig;
+  readonly root: string;
+  readonly dir: string;
+  readonly basePort: number;
+  readonly service: string;
+  readonly lane: string;
+}): Promise<LanesConfig> {
+  const { config, root, dir } = options;
+  const env = firstLocalEnvironment(config);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(path.join(dir, 'repos'), { recursive: true });
+  for (const service of config.services) {
+    const from = path.resolve(root, service.appRepo.localPath ?? service.name);
+    const repo = path.join(dir, 'repos', service.name);
+    await cp(from, repo, {
+      recursive: true,
+      filter: (src) => !/[/\\](node_modules|\.lanes|\.git)([/\\]|$)/.test(src.slice(from.length)),
+    });
+    await exec('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+    await git(repo, 'add', '-A');
+    await git(repo, 'commit', '-q', '-m', `${service.name}: example service`);
+    if (service.name === options.service) {
+      await git(repo, 'checkout', '-q', '-b', options.lane);
+      const server = path.join(repo, 'server.mjs');
+      const code = await readFile(server, 'utf8');
+      const changed = code.replace(/const VERSION = '([^']*)'/, `const VERSION = '$1-${options.lane}'`);
+      if (changed === code)
+        throw new Error(`the example ${service.name}/server.mjs has no "const VERSION = '...'"`);
+      await writeFile(server, changed);
+      await git(repo, 'commit', '-q', '-am', `${service.name}: version for lane ${options.lane}`);
+      await git(repo, 'checkout', '-q', 'main');
+    }
+  }
+  const demoConfig = {
+    project: config.project,
+    infraRepo: config.infraRepo,
+    environments: [
+      { name: env.name, target: 'local', baselineLane: env.baselineLane, basePort: options.basePort },
+    ],
+    services: config.services.map((s) => ({
+      ...s,
+      appRepo: { ...s.appRepo, branch: 'main', localPath: `repos/${s.name}` },
+    })),
+  };
+  // JSON is YAML: the file stays readable by `lanes -c` and needs no YAML writer.
+  const text = `# Written by "lanes demo"; the App repos are the git repositories under repos/.\n${JSON.stringify(demoConfig, null, 2)}\n`;
+  await writeFile(path.join(dir, 'lanes.yaml'), text);
+  return loadConfigOrThrow(text, path.join(dir, 'lanes.yaml'));
+}
+
+async function ask(url: string, lane: string | undefined): Promise<Answer> {
+  const headers: Record<string, string> = lane ? { tracestate: withLane(undefined, lane) } : {};
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`GET ${url} answered HTTP ${response.status}: ${await response.text()}`);
+  return (await response.json()) as Answer;
+}
+
+/** Runs the demo; see the module doc. */
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const { out } = options;
+  const service = options.service ?? 'orders';
+  const lane = options.lane ?? 'gray';
+  const env = firstLocalEnvironment(options.config);
+  const dir = options.dir ?? path.join(options.root, '.lanes', 'demo');
+  const basePort = options.basePort ?? env.basePort;
+
+  // A demo left running (--keep) is stopped first.
+  const previousConfig = await readFile(path.join(dir, 'lanes.yaml'), 'utf8')
+    .then((text) => loadConfigOrThrow(text))
+    .catch(() => undefined);
+  if (previousConfig) {
+    await createLocalEnvironment({
+      config: previousConfig,
+      env: firstLocalEnvironment(previousConfig),
+      root: dir,
+    })
+      .down()
+      .catch(() => {});
+  }
+
+  out(
+    `== 1. App repos: one git repository per service, and a "${lane}" branch of ${service} with another version`,
+  );
+  const config = await prepareDemoProject({
+    config: options.config,
+    root: options.root,
+    dir,
+    basePort,
+    service,
+    lane,
+  });
+  for (const s of config.services) out(`   ${s.name.padEnd(10)} ${path.join(dir, 'repos', s.name)}`);
+  const localEnv = firstLocalEnvironment(config);
+  const environment = createLocalEnvironment({
+    config,
+    env: localEnv,
+    root: dir,
+    ...(options.supervisor ? { supervisor: options.supervisor } : {}),
+  });
+  const ok = await (async () => {
+    out('');
+    out(`== 2. lanes up: the baseline lane "${localEnv.baselineLane}" of every service`);
+    await environment.up(options.progress);
+    out('');
+    out(`== 3. lanes deploy ${service} --env ${localEnv.name} --lane ${lane} --branch ${lane}`);
+    const deployed = await environment.deploy(
+      { service, env: localEnv.name, lane, branch: lane },
+      options.progress,
+    );
+    out(`   ${service}/${lane} serves ${deployed.version}`);
+    out('');
+    out('   SERVICE    LANE   VERSION       STATE    URL');
+    for (const l of await environment.list()) {
+      out(
+        `   ${l.service.padEnd(10)} ${l.lane.padEnd(6)} ${(l.version ?? '').padEnd(13)} ${l.state.padEnd(8)} ${l.url ?? ''}`,
+      );
+    }
+    const entry = config.services[0]!.name;
+    const url = `${environment.gatewayUrl(entry)}/`;
+    out('');
+    out(`== 4. A request with "tracestate: ctx=lane:${lane}" to ${entry}'s gateway (${url})`);
+    const inLane = routeOf(await ask(url, lane));
+    out(`   ${formatRoute(inLane)}`);
+    out('');
+    out(`== 5. The same request without the header`);
+    const base = routeOf(await ask(url, undefined));
+    out(`   ${formatRoute(base)}`);
+    const expectedInLane = inLane.every(
+      (h) => h.lane === (h.service === service ? lane : localEnv.baselineLane),
+    );
+    const expectedBase = base.every((h) => h.lane === localEnv.baselineLane);
+    out('');
+    out(
+      expectedInLane && expectedBase
+        ? `== OK: lane ${lane} reached ${service}'s ${lane} instance and fell back to ${localEnv.baselineLane} at every other hop; no header stayed on ${localEnv.baselineLane}.`
+        : `== NOT OK: the routes above are not the expected ones.`,
+    );
+    return { ok: expectedInLane && expectedBase, inLane, base };
+  })().catch(async (error) => {
+    if (!options.keep) await environment.down().catch(() => {});
+    throw error;
+  });
+
+  if (options.keep) {
+    const entry = config.services[0]!.name;
+    out('');
+    out('The local environment keeps running. Try:');
+    out(`   curl -s ${environment.gatewayUrl(entry)}/ -H 'tracestate: ctx=lane:${lane}'`);
+    out(`   curl -s ${environment.gatewayUrl(entry)}/`);
+    for (const s of config.services) out(`   ${s.name} gateway: ${environment.gatewayUrl(s.name)}`);
+    out(
+      `   registry: ${environment.registryUrl}/v1/discover?namespace=${localEnv.name}.local&service=${service}`,
+    );
+    const c = path.relative(process.cwd(), path.join(dir, 'lanes.yaml')) || 'lanes.yaml';
+    out(`   npx lanes ls -c ${c} --env ${localEnv.name}`);
+    out(`   npx lanes logs ${service} --lane ${lane} -c ${c} --env ${localEnv.name}`);
+    out(`   npx lanes down -c ${c} --env ${localEnv.name}      # stops it`);
+  } else {
+    await environment.down(options.progress);
+    out('');
+    out('Stopped every process (run with --keep to leave them running).');
+  }
+  return { ok: ok.ok, withLane: ok.inLane, withoutLane: ok.base, environment, dir };
+}

@@ -1,0 +1,89 @@
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findSupervisor } from './client.js';
+import { cleanup, demoEnvironment, eventually, hops, projectDir, REPO, request } from './e2e-helpers.js';
+import type { LocalEnvironment } from './environment.js';
+import { groupAlive } from './process.js';
+
+const exec = promisify(execFile);
+const dir = projectDir('recovery');
+let env: LocalEnvironment;
+const web = 'http://127.0.0.1:7442/';
+
+beforeAll(async () => {
+  env = await demoEnvironment(dir, 7440);
+  await env.up();
+});
+afterAll(() => cleanup(env, dir));
+
+/** Deploys a lane from a separate process, as a second `lanes deploy` would. */
+function deployInChild(lane: string): Promise<unknown> {
+  const code = `
+    const { readFile } = await import('node:fs/promises');
+    const { loadConfigOrThrow } = await import('@ecs-lanes/core');
+    const { createLocalEnvironment, firstLocalEnvironment } = await import('@ecs-lanes/local');
+    const file = ${JSON.stringify(`${dir}/lanes.yaml`)};
+    const config = loadConfigOrThrow(await readFile(file, 'utf8'), file);
+    const env = createLocalEnvironment({ config, env: firstLocalEnvironment(config), root: ${JSON.stringify(dir)} });
+    await env.deploy({ service: 'orders', env: 'local', lane: ${JSON.stringify(lane)}, branch: 'gray' });
+  `;
+  return exec(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO });
+}
+
+describe('local target resilience', () => {
+  it('runs two concurrent deploys of different lanes (separate processes)', async () => {
+    await Promise.all([deployInChild('gray'), deployInChild('blue')]);
+    expect(hops(await request(web, 'gray'))).toEqual(['web:base', 'orders:gray', 'inventory:base']);
+    expect(hops(await request(web, 'blue'))).toEqual(['web:base', 'orders:blue', 'inventory:base']);
+  });
+
+  it('restarts a crashed lane process with backoff', async () => {
+    const before = (await env.runtime()).lanes.find((l) => l.record.service === 'inventory')!.instance!;
+    process.kill(-before.pid, 'SIGKILL');
+    await eventually(async () => {
+      const now = (await env.runtime()).lanes.find((l) => l.record.service === 'inventory')!.instance!;
+      return now.healthy && now.pid !== before.pid && now.restarts >= 1;
+    });
+    expect(hops(await request(web, 'gray'))).toEqual(['web:base', 'orders:gray', 'inventory:base']);
+    const [summary] = await env.list({ service: 'inventory' });
+    expect(summary).toMatchObject({ state: 'serving', healthy: 1 });
+  });
+
+  it('recovers after the supervisor is killed with SIGKILL: every lane comes back as it was', async () => {
+    const before = await env.list();
+    const { lanes: running } = await env.runtime();
+    const supervisor = (await findSupervisor(env.paths, 'local'))!;
+    process.kill(supervisor.pid, 'SIGKILL');
+    await eventually(() => findSupervisor(env.paths, 'local').then((s) => s === undefined));
+    await expect(fetch(web)).rejects.toThrow();
+    expect((await env.list()).every((l) => l.state === 'stopped')).toBe(true);
+
+    const after = await env.up();
+    expect(after.map((l) => [l.service, l.lane, l.version, l.state])).toEqual(
+      before.map((l) => [l.service, l.lane, l.version, 'serving']),
+    );
+    for (const lane of running) expect(groupAlive(lane.instance!.pid)).toBe(false);
+    expect(hops(await request(web, 'blue'))).toEqual(['web:base', 'orders:blue', 'inventory:base']);
+    expect(hops(await request(web))).toEqual(['web:base', 'orders:base', 'inventory:base']);
+  });
+
+  it('refuses a port in use with a clear error and leaves running lanes untouched', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(7463, '127.0.0.1', () => r()));
+    const otherDir = projectDir('port');
+    const other = await demoEnvironment(otherDir, 7460);
+    try {
+      await expect(other.up()).rejects.toThrow(
+        /cannot start the local environment "local": port 7463 \(the gateway of orders\) is in use by another process/,
+      );
+      expect(await findSupervisor(other.paths, 'local')).toBeUndefined();
+    } finally {
+      blocker.close();
+      await cleanup(other, otherDir);
+    }
+    expect((await env.list()).every((l) => l.state === 'serving')).toBe(true);
+    expect(hops(await request(web, 'gray'))).toEqual(['web:base', 'orders:gray', 'inventory:base']);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * The local target's state: which lanes should exist (and, while the supervisor runs, which process serves each).
+ * One JSON file per environment, written atomically ({@link writeFileAtomic}) under a lock file, so concurrent
+ * `lanes` commands and the supervisor never lose each other's updates, and a kill at any moment leaves either the
+ * old or the new file. After a SIGKILL of the supervisor, a new one reads it and brings every lane back.
+ */
+import { readJsonFile, writeFileAtomic } from './atomic.js';
+import { type LockOptions, withLock } from './lock.js';
+
+/** The state format version. */
+export const STATE_VERSION = 1;
+
+/** A version of a lane: one commit of its App repo. */
+export interface LaneVersion {
+  /** Full commit id, or `working-tree` for an App repo that is not a git repository. */
+  readonly commit: string;
+  /** The branch it was built from. */
+  readonly branch: string;
+}
+
+/** The process currently serving a lane (while the supervisor runs). */
+export interface InstanceRecord {
+  /** Unique id, also passed to the process as LANES_INSTANCE_ID. */
+  readonly id: string;
+  /** Pid of the process group leader. */
+  readonly pid: number;
+  /** Port it listens on (127.0.0.1). */
+  readonly port: number;
+  /** ISO time it was started. */
+  readonly startedAt: string;
+}
+
+/** One desired lane. */
+export interface LaneRecord extends LaneVersion {
+  readonly service: string;
+  readonly lane: string;
+  /** Directory the service runs in (inside its worktree). */
+  readonly dir: string;
+  /** The command that starts it (`local.run`). */
+  readonly run: string;
+  /** Health path, checked on 127.0.0.1:{port}. */
+  readonly healthPath: string;
+  /** Port of the service's gateway. */
+  readonly gatewayPort: number;
+  /** The version served before this one, for rollback. */
+  readonly previous?: LaneVersion;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** The serving process, when the supervisor runs it. */
+  readonly instance?: InstanceRecord;
+}
+
+/** The whole state of one environment. */
+export interface LocalState {
+  readonly version: typeof STATE_VERSION;
+  /** Lanes by `{service}/{lane}`. */
+  readonly lanes: Readonly<Record<string, LaneRecord>>;
+}
+
+/** An empty state. */
+export const EMPTY_STATE: LocalState = Object.freeze({ version: STATE_VERSION, lanes: Object.freeze({}) });
+
+/** Reads and updates one state file. */
+export class StateStore {
+  constructor(
+    readonly file: string,
+    readonly lockFile: string,
+    private readonly lockOptions: LockOptions = {
+      timeoutMs: 30_000,
+      staleMs: 30_000,
+      what: 'the lanes state',
+    },
+  ) {}
+
+  /** The current state (empty when there is no file yet). */
+  async read(): Promise<LocalState> {
+    const state = await readJsonFile<LocalState>(this.file);
+    if (state === undefined) return EMPTY_STATE;
+    if (state.version !== STATE_VERSION) {
+      throw new Error(
+        `${this.file} has state version ${String(state.version)}; this ecs-lanes reads ${STATE_VERSION}`,
+      );
+    }
+    return state;
+  }
+
+  /**
+   * Reads, applies `change`, writes atomically, all under the lock. `change` returns the new state, or
+   * undefined to write nothing. Returns the state after the update.
+   */
+  async update(change: (state: LocalState) => LocalState | undefined): Promise<LocalState> {
+    return withLock(
+      this.lockFile,
+      async () => {
+        const current = await this.read();
+        const next = change(current);
+        if (next === undefined || next === current) return current;
+        await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`);
+        return next;
+      },
+      this.lockOptions,
+    );
+  }
+}
+
+/** `state` with lane `key` set to `record` (or removed when undefined). */
+export function withLaneRecord(state: LocalState, key: string, record: LaneRecord | undefined): LocalState {
+  const lanes = { ...state.lanes };
+  if (record === undefined) delete lanes[key];
+  else lanes[key] = record;
+  return { version: STATE_VERSION, lanes };
+}
