@@ -80,7 +80,7 @@ export class StackDeployError extends UserError {
 
 /** True for the statuses in which an operation holds the stack. */
 export function isInProgress(status: string | undefined): boolean {
-  return status !== undefined && status.endsWith('_IN_PROGRESS') && status !== 'REVIEW_IN_PROGRESS';
+  return status !== undefined && status !== 'REVIEW_IN_PROGRESS' && status.endsWith('_IN_PROGRESS');
 }
 
 /** Statuses from which no deploy can start without a human. */

@@ -52,7 +52,10 @@ export interface AwsTargetOptions {
   readonly templates?: TemplateSource;
   /** Clock of every wait. @default the system clock */
   readonly clock?: Clock;
-  /** Asks the user a yes/no question (only given on an interactive terminal). @default no question asked */
+  /**
+   * Asks the user a yes/no question (only given on an interactive terminal), for callers that use the target
+   * without the CLI; `lanes rm` asks before calling the target. @default no question asked
+   */
   readonly confirm?: (question: string) => Promise<boolean>;
   /** HTTP client of `verify`. @default global fetch */
   readonly fetch?: Fetch;
@@ -116,7 +119,8 @@ export function createAwsTarget(options: AwsTargetOptions): LaneTarget {
     remove: (ref, progress = noop) =>
       explained(ctx, `removing lane ${ref.lane} of ${ref.service}`, async () => {
         await account();
-        return removeLane(ctx, ref, progress, options.confirm);
+        // The CLI asks for confirmation itself (rm --yes skips it); the target does not ask a second time.
+        return removeLane(ctx, ref, progress);
       }),
   };
 }

@@ -898,8 +898,7 @@ export class FakeAws {
       const r = next.info.resources.get(logicalId)!;
       const existing = stack.resources.get(logicalId);
       const changed =
-        !prev ||
-        !prev.info.resources.has(logicalId) ||
+        !prev?.info.resources.has(logicalId) ||
         r.parameters.some((p) => prev.parameters[p] !== next.parameters[p]) ||
         r.dependsOn.some((d) => replaced.has(d));
       if (existing && !changed) continue;
@@ -1343,7 +1342,7 @@ export class FakeAws {
         `Resource handler returned message: "Creation of service was not idempotent." (HandlerErrorCode: InvalidRequest)`,
       );
     }
-    if (!svc || svc.status !== 'ACTIVE') {
+    if (svc?.status !== 'ACTIVE') {
       svc = {
         cluster,
         name,
