@@ -17,6 +17,7 @@ import { registerRm } from './commands/rm.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerServiceBootstrap } from './commands/service-bootstrap.js';
 import { registerStatus } from './commands/status.js';
+import { registerSynth } from './commands/synth.js';
 import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
 import { registerVerify } from './commands/verify.js';
@@ -54,6 +55,7 @@ export function createProgram(io: Io): Command {
   registerServiceBootstrap(program, io);
   registerCi(program, io);
   registerPlan(program, io);
+  registerSynth(program, io);
   return program;
 }
 

@@ -1,12 +1,16 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   configureFromEnv,
   createLanesFetch,
+  DiscoveryCache,
   type FetchLike,
   type LaneRoute,
   laneContextFromTraceState,
   NoInstanceError,
   runWithLaneContext,
+  type StaticServiceMap,
   staticResolver,
 } from './index.js';
 
@@ -208,5 +212,48 @@ describe('configureFromEnv', () => {
     [{ ENV: 'dev', PORT: 'eighty' }, /PORT="eighty" is not a port/],
   ])('fails clearly on %j', (variables, message) => {
     expect(() => configureFromEnv({ variables, resolver })).toThrow(message);
+  });
+
+  describe('when an instance from the last answer is gone', () => {
+    async function closedPort(): Promise<number> {
+      const server = createServer();
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const { port } = server.address() as AddressInfo;
+      await new Promise((r) => server.close(r));
+      return port;
+    }
+
+    it('asks the resolver again and retries an idempotent call once, falling back to the baseline', async () => {
+      const base = createServer((_req, res) => res.end('base'));
+      await new Promise<void>((r) => base.listen(0, '127.0.0.1', r));
+      const basePort = (base.address() as AddressInfo).port;
+      const gone = await closedPort();
+      const answers: StaticServiceMap[] = [
+        { orders: { base: [`127.0.0.1:${basePort}`], gray: [`127.0.0.1:${gone}`] } },
+        { orders: { base: [`127.0.0.1:${basePort}`] } },
+      ];
+      let loads = 0;
+      const cache = new DiscoveryCache((service, env) =>
+        staticResolver(answers[Math.min(loads++, 1)]!).discover(service, env),
+      );
+      try {
+        const lanesFetch = createLanesFetch({ resolver: cache, env: 'dev' });
+        const response = await inRequest('ctx=lane:gray', () => lanesFetch('http://orders/'));
+        expect(await response.text()).toBe('base');
+        expect(loads).toBe(2);
+        // A call with a body is not sent twice: the failure reaches the caller, and nothing is asked again.
+        loads = 0;
+        const fresh = new DiscoveryCache((service, env) =>
+          staticResolver(answers[Math.min(loads++, 1)]!).discover(service, env),
+        );
+        const postFetch = createLanesFetch({ resolver: fresh, env: 'dev' });
+        await expect(
+          inRequest('ctx=lane:gray', () => postFetch('http://orders/', { method: 'POST', body: 'x' })),
+        ).rejects.toThrow(/fetch failed/);
+        expect(loads).toBe(1);
+      } finally {
+        await new Promise((r) => base.close(r));
+      }
+    });
   });
 });

@@ -92,6 +92,27 @@ interface Pick extends LaneInstances {
   next: number;
 }
 
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** True when `fetch` failed because the instance could not be reached (not an HTTP error). */
+function isConnectFailure(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  return error instanceof TypeError && typeof cause?.code === 'string' && CONNECT_FAILURES.has(cause.code);
+}
+
+/** True when the request has no body and an idempotent method, so sending it again is safe. */
+function canRetry(input: string | URL | Request, init: RequestInit | undefined): boolean {
+  const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+  const hasBody = init?.body != null || (input instanceof Request && input.body !== null);
+  return !hasBody && (method === 'GET' || method === 'HEAD' || method === 'OPTIONS');
+}
+
 /** `host:port` of an instance (its Cloud Map attributes). */
 function instanceAuthority(instance: DiscoveredInstance, protocol: string): string {
   const ip = instance.Attributes[IPV4_ATTRIBUTE];
@@ -181,16 +202,33 @@ export function createLanesFetch(options: LanesFetchOptions): LanesFetch {
     url,
   });
 
-  const lanesFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const parts = splitUrl(input);
-    const lane = currentLane();
-    const send = lane === undefined ? init : initWithLane(input, init);
-    if (!isLogicalServiceHost(parts.host)) return baseFetch(input, send);
+  const sendTo = async (
+    input: string | URL | Request,
+    parts: UrlParts,
+    lane: string | undefined,
+    send: RequestInit | undefined,
+  ): Promise<Response> => {
     const pick = await choose(parts.host, lane);
     const instance = nextInstance(pick);
     const target = `${parts.protocol}//${instanceAuthority(instance, parts.protocol)}${parts.rest}`;
     onRoute?.(routeOf(parts.host, lane, pick, instance, target));
     return baseFetch(input instanceof Request ? new Request(target, input) : target, send);
+  };
+
+  const lanesFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const parts = splitUrl(input);
+    const lane = currentLane();
+    const send = lane === undefined ? init : initWithLane(input, init);
+    if (!isLogicalServiceHost(parts.host)) return baseFetch(input, send);
+    try {
+      return await sendTo(input, parts, lane, send);
+    } catch (error) {
+      // The instance is gone (a lane removed or redeployed since the last answer): ask again, and retry once
+      // when the request can be sent twice safely.
+      if (!isConnectFailure(error) || !resolver.refresh || !canRetry(input, init)) throw error;
+      await resolver.refresh(parts.host, env);
+      return sendTo(input, parts, lane, send);
+    }
   };
 
   return Object.assign(lanesFetch, {

@@ -58,6 +58,26 @@ describe('DiscoveryCache', () => {
   const v1 = [instance('orders', 'dev', 'base', 1)];
   const v2 = [instance('orders', 'dev', 'base', 2)];
 
+  it('refresh() calls at once after a failed connection, joins a call in flight, and is rate-limited', async () => {
+    const { cache, calls, advance } = harness();
+    const first = cache.discover('orders', 'dev');
+    calls[0]!.resolve(v1);
+    await first;
+    advance(1_000); // well within the TTL: discover() would not call
+    const refreshed = cache.refresh('orders', 'dev');
+    expect(calls).toHaveLength(2);
+    expect(cache.refresh('orders', 'dev')).toBe(refreshed); // joins the call in flight
+    calls[1]!.resolve(v2);
+    expect(await refreshed).toBe(v2);
+    expect(await cache.discover('orders', 'dev')).toBe(v2);
+    advance(100); // less than ttl/10 since the last refresh: a burst of failures makes no new call
+    expect(await cache.refresh('orders', 'dev')).toBe(v2);
+    expect(calls).toHaveLength(2);
+    advance(500);
+    void cache.refresh('orders', 'dev');
+    expect(calls).toHaveLength(3);
+  });
+
   it('coalesces concurrent cold lookups into one call', async () => {
     const { cache, calls } = harness();
     const lookups = Array.from({ length: 100 }, () => cache.discover('orders', 'dev'));

@@ -25,6 +25,12 @@ export interface InstanceResolver {
    * their health. Resolvers that cache return the same array object while their answer is unchanged.
    */
   discover(service: string, env: string): Promise<readonly DiscoveredInstance[]>;
+  /**
+   * Called when an instance from the last answer could not be reached (for example, its lane was just removed):
+   * resolves with a fresh answer when the resolver can get one, else with the current answer.
+   * Resolvers that do not cache need not implement it.
+   */
+  refresh?(service: string, env: string): Promise<readonly DiscoveredInstance[]>;
 }
 
 /** The namespace of an environment: `{env}.local` (ARCHITECTURE.md, the environment layer). */
@@ -155,6 +161,8 @@ interface Entry {
   inflight: Promise<readonly DiscoveredInstance[]> | undefined;
   /** When the next call may be made. */
   nextCallAt: number;
+  /** When `refresh` last called the loader. */
+  refreshedAt: number;
   /** Consecutive failures, and the last error. */
   failures: number;
   error: unknown;
@@ -201,6 +209,20 @@ export class DiscoveryCache implements InstanceResolver {
     return this.#call(entry, service, env);
   }
 
+  /**
+   * A fresh answer, because a call to an instance of the last one failed to connect. Joins a call in flight;
+   * otherwise calls the loader at once, unless the previous refresh was less than `ttlMs / 10` ago (so a burst
+   * of failing requests makes a bounded number of calls), in which case the current answer is returned.
+   */
+  refresh(service: string, env: string): Promise<readonly DiscoveredInstance[]> {
+    const entry = this.#entry(service, env);
+    if (entry.inflight !== undefined) return entry.inflight;
+    if (entry.resolved !== undefined && this.#now() < entry.refreshedAt + this.#ttlMs / 10)
+      return entry.resolved;
+    entry.refreshedAt = this.#now();
+    return this.#call(entry, service, env);
+  }
+
   #entry(service: string, env: string): Entry {
     const services = getOrCreate(this.#entries, env, () => new Map<string, Entry>());
     return getOrCreate(services, service, () => ({
@@ -208,6 +230,7 @@ export class DiscoveryCache implements InstanceResolver {
       resolved: undefined,
       inflight: undefined,
       nextCallAt: 0,
+      refreshedAt: Number.NEGATIVE_INFINITY,
       failures: 0,
       error: undefined,
     }));
