@@ -1,7 +1,7 @@
 /**
  * Stack deploys through change sets, against the fake's CloudFormation rules.
  */
-import { laneNames, UserError } from '@ecs-lanes/core';
+import { LANE_STACK_PARAMETER_NAMES, laneNames, UserError } from '@ecs-lanes/core';
 import { describe, expect, it } from 'vitest';
 import { createFakeWorld } from './fake/index.js';
 import { deletionOrder, readTemplate } from './fake/template.js';
@@ -224,6 +224,20 @@ describe('the fake reads templates', () => {
     expect(info.resources.get('Rule')?.dependsOn).toEqual(['Service', 'TargetGroup']);
     expect(deletionOrder(info)).toEqual(['Rule', 'Service', 'TargetGroup']);
     expect(info.imports).toEqual([{ stackParameter: 'AlbStackName', key: 'ListenerArn' }]);
+  });
+
+  it('reads the real lane stack template (templates/ci/service-stack.yaml): the rule depends on the service', async () => {
+    const { readFileSync } = await import('node:fs');
+    const body = readFileSync(new URL('../../../templates/ci/service-stack.yaml', import.meta.url), 'utf8');
+    const info = readTemplate(body);
+    expect([...info.parameters.keys()]).toEqual([...LANE_STACK_PARAMETER_NAMES]);
+    expect(info.resources.get('LaneRule')?.dependsOn).toContain('Service');
+    expect(info.resources.get('LaneRule')?.parameters).toEqual(
+      expect.arrayContaining(['LaneMatchRegex', 'RulePriority']),
+    );
+    const order = deletionOrder(info);
+    expect(order.indexOf('LaneRule')).toBeLessThan(order.indexOf('Service'));
+    expect(order.indexOf('Service')).toBeLessThan(order.indexOf('LaneTargetGroup'));
   });
 
   it('deletes a lane stack in its template order: rule, then service, then target group', async () => {

@@ -19,6 +19,7 @@ import {
   DescribeStackEventsCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
+  SetStackPolicyCommand,
   type Stack,
   type StackEvent,
   UpdateTerminationProtectionCommand,
@@ -282,6 +283,13 @@ export class StackOperations {
       const final = await this.waitStable(spec.stackName, since, progress);
       const finalStatus = final?.StackStatus ?? 'DELETE_COMPLETE';
       if (finalStatus === 'CREATE_COMPLETE' || finalStatus === 'UPDATE_COMPLETE') {
+        if (spec.stackPolicy) {
+          await withThrottleRetry(this.clock, () =>
+            this.cfn.send(
+              new SetStackPolicyCommand({ StackName: spec.stackName, StackPolicyBody: spec.stackPolicy }),
+            ),
+          );
+        }
         if (spec.terminationProtection && type === 'CREATE') {
           await this.cfn.send(
             new UpdateTerminationProtectionCommand({

@@ -23,6 +23,8 @@ export interface StackTemplate {
   readonly namedIam?: boolean;
   /** Turn on termination protection after creation (shared stacks). @default false */
   readonly terminationProtection?: boolean;
+  /** Stack policy (JSON) set after every successful deploy (shared stacks). @default none */
+  readonly stackPolicy?: string;
 }
 
 /** Gives the control plane its templates. */

@@ -4,11 +4,13 @@
  * (through `targets.ts`) and the AWS-only commands (`env deploy`, `service bootstrap`, `ci`, `plan`).
  * Tests replace parts of the options (clients wired to the fake, a virtual clock) with {@link overrideAwsOptions}.
  */
-import type { AwsContext, AwsTargetOptions, TemplateSource } from '@ecs-lanes/aws';
+import type { AwsContext, AwsTargetOptions, StackTemplate, TemplateSource } from '@ecs-lanes/aws';
 import {
   type AwsEnvironmentConfig,
   type EnvironmentConfig,
+  environmentNames,
   type LanesConfig,
+  serviceNames,
   UserError,
 } from '@ecs-lanes/core';
 import type { Io } from './output.js';
@@ -66,42 +68,80 @@ export async function openAwsContext(
   return createAwsContext(awsTargetOptions(project, env, io, options));
 }
 
-/** The shape of `@ecs-lanes/cdk` this wiring uses (it lands with issue 3). */
-interface CdkModule {
-  synthInfraRepo?: (config: LanesConfig) => Map<string, string> | Promise<Map<string, string>>;
+/** A parameter file of the Infra repo (CodePipeline template-configuration format). */
+interface ParameterFile {
+  readonly Parameters: Record<string, string>;
+  readonly Tags?: Record<string, string>;
+  readonly StackPolicy?: unknown;
 }
 
 /**
- * Templates from `@ecs-lanes/cdk`'s `synthInfraRepo` (loaded on first use, so commands that need no template
- * never load aws-cdk-lib): the lane stack is `ci/service-stack.yaml`.
+ * Templates and parameter files from `@ecs-lanes/cdk`'s `synthInfraRepo` — the same files `lanes synth` writes
+ * to the Infra repo and its pipelines deploy — synthesized on first use, so commands that need no template never
+ * load aws-cdk-lib. Stack names and the deploy order are the Infra repo README's.
  */
 export function cdkTemplates(config: LanesConfig): TemplateSource {
-  let files: Promise<Map<string, string>> | undefined;
+  let synthesized: Promise<{ files: Map<string, string>; paths: Record<string, string> }> | undefined;
   const synth = () => {
-    files ??= (async () => {
-      const cdk = (await import('@ecs-lanes/cdk')) as unknown as CdkModule;
-      if (typeof cdk.synthInfraRepo !== 'function') {
-        throw new UserError(
-          'this build of @ecs-lanes/cdk cannot synthesize templates yet (no synthInfraRepo); deploy from the Infra repo pipeline',
-        );
-      }
-      return cdk.synthInfraRepo(config);
+    synthesized ??= (async () => {
+      const cdk = await import('@ecs-lanes/cdk');
+      return { files: cdk.synthInfraRepo(config), paths: cdk.TEMPLATE_FILES as Record<string, string> };
     })();
-    return files;
+    return synthesized;
   };
-  const layerNotWired = (layer: string) =>
-    Promise.reject(
-      new UserError(
-        `the ${layer} templates of @ecs-lanes/cdk are not wired to the CLI yet; deploy the ${layer} through its pipeline in the Infra repo`,
-      ),
-    );
+  const file = (files: Map<string, string>, path: string): string => {
+    const body = files.get(path);
+    if (body === undefined)
+      throw new UserError(`@ecs-lanes/cdk produced no ${path}; run lanes validate, then report it`);
+    return body;
+  };
+  const stack = async (
+    stackName: string,
+    kind: string,
+    params: string,
+    shared: boolean,
+  ): Promise<StackTemplate> => {
+    const { files, paths } = await synth();
+    const parsed = JSON.parse(file(files, params)) as ParameterFile;
+    return {
+      stackName,
+      templateBody: file(files, paths[kind]!),
+      parameters: parsed.Parameters,
+      ...(parsed.Tags ? { tags: parsed.Tags } : {}),
+      ...(parsed.StackPolicy ? { stackPolicy: JSON.stringify(parsed.StackPolicy) } : {}),
+      ...(shared ? { terminationProtection: true } : {}),
+    };
+  };
   return {
     laneStackTemplate: async () => {
-      const body = (await synth()).get('ci/service-stack.yaml');
-      if (!body) throw new UserError('@ecs-lanes/cdk produced no ci/service-stack.yaml');
-      return body;
+      const { files, paths } = await synth();
+      return file(files, paths.lane!);
     },
-    environmentStacks: () => layerNotWired('environment'),
-    serviceStacks: () => layerNotWired('service'),
+    environmentStacks: async (_config, env) => {
+      const names = environmentNames(env.name);
+      const dir = `params/${env.name}`;
+      return [
+        await stack(names.networkStack, 'network', `${dir}/infra-network.json`, true),
+        await stack(names.namespaceStack, 'namespace', `${dir}/infra-namespace.json`, true),
+        await stack(`pipeline-${names.pipeline}`, 'pipelineInfra', `${dir}/pipeline-infra.json`, false),
+      ];
+    },
+    serviceStacks: async (_config, service, env) => {
+      const names = serviceNames(service.name, env.name);
+      const dir = `params/${env.name}/${service.name}`;
+      return [
+        await stack(names.sdStack, 'sd', `${dir}/boot-sd.json`, true),
+        await stack(names.logStack, 'log', `${dir}/boot-log.json`, true),
+        await stack(names.ecrStack, 'ecr', `${dir}/boot-ecr.json`, true),
+        await stack(names.albStack, 'alb', `${dir}/boot-alb.json`, true),
+        await stack(
+          `pipeline-${names.bootstrapPipeline}`,
+          'pipelineBoot',
+          `${dir}/pipeline-boot.json`,
+          false,
+        ),
+        await stack(`pipeline-${names.appPipeline}`, 'pipelineApp', `${dir}/pipeline-app.json`, false),
+      ];
+    },
   };
 }

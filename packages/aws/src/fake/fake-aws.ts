@@ -138,6 +138,7 @@ interface FakeStack {
   exports: Record<string, string>;
   imports: string[];
   terminationProtection: boolean;
+  policy?: string;
 }
 
 interface FakeChangeSet {
@@ -315,6 +316,12 @@ export class FakeAws {
       DeleteStack: (i) => this.deleteStack(i),
       ListExports: (i) => this.listExports(i),
       UpdateTerminationProtection: (i) => this.updateTerminationProtection(i),
+      SetStackPolicy: (i) => {
+        const stack = this.requireStack(i.StackName as string);
+        JSON.parse(i.StackPolicyBody as string);
+        stack.policy = i.StackPolicyBody as string;
+        return {};
+      },
       // ELBv2
       DescribeRules: (i) => this.describeRules(i),
       DescribeTargetGroups: (i) => this.describeTargetGroups(i),

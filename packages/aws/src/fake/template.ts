@@ -110,7 +110,7 @@ function yamlEntries(lines: readonly string[]): Map<string, string[]> {
   const indent = lines.find((l) => l.trim() && !l.trim().startsWith('#'))?.match(/^( +)/)?.[1]?.length ?? 2;
   let current: string[] | undefined;
   for (const line of lines) {
-    const m = new RegExp(`^ {${indent}}([A-Za-z0-9]+):`).exec(line);
+    const m = new RegExp(`^ {${indent}}["']?([A-Za-z0-9]+)["']?:`).exec(line);
     if (m) {
       current = [line];
       entries.set(m[1]!, current);
@@ -130,17 +130,22 @@ function readYaml(body: string): TemplateInfo {
   const resources = new Map<string, TemplateResource>();
   for (const [logicalId, lines] of entries) {
     const text = lines.join('\n');
-    const type = /^\s+Type:\s*['"]?([A-Za-z0-9:]+)/m.exec(text)?.[1] ?? 'Unknown';
+    const q = `["']?`;
+    const type = new RegExp(`^\\s+Type:\\s*${q}([A-Za-z0-9:]+)`, 'm').exec(text)?.[1] ?? 'Unknown';
     const refs: string[] = [];
-    for (const m of text.matchAll(/(?:!Ref\s+|Ref:\s*)([A-Za-z0-9]+)/g)) refs.push(m[1]!);
-    for (const m of text.matchAll(/(?:!GetAtt\s+|Fn::GetAtt:\s*\[?\s*)([A-Za-z0-9]+)/g)) refs.push(m[1]!);
+    for (const m of text.matchAll(new RegExp(`(?:!Ref\\s+|${q}Ref${q}:\\s*)${q}([A-Za-z0-9]+)`, 'g')))
+      refs.push(m[1]!);
+    for (const m of text.matchAll(
+      new RegExp(`(?:!GetAtt\\s+|${q}Fn::GetAtt${q}:\\s*(?:\\[\\s*|\\n\\s*-\\s*)?)${q}([A-Za-z0-9]+)`, 'g'),
+    ))
+      refs.push(m[1]!);
     for (const m of text.matchAll(/\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}/g)) refs.push(m[1]!);
     const depends: string[] = [];
-    const inline = /^\s+DependsOn:\s*(\[[^\]]*\]|[A-Za-z0-9]+)\s*$/m.exec(text);
+    const inline = new RegExp(`^\\s+DependsOn:\\s*(\\[[^\\]]*\\]|${q}[A-Za-z0-9]+${q})\\s*$`, 'm').exec(text);
     if (inline)
       depends.push(
         ...inline[1]!
-          .replace(/[[\]\s]/g, '')
+          .replace(/[[\]\s"']/g, '')
           .split(',')
           .filter(Boolean),
       );
@@ -148,7 +153,7 @@ function readYaml(body: string): TemplateInfo {
       const at = lines.findIndex((l) => /^\s+DependsOn:\s*$/.test(l));
       if (at !== -1) {
         for (const l of lines.slice(at + 1)) {
-          const item = /^\s+-\s*([A-Za-z0-9]+)/.exec(l);
+          const item = new RegExp(`^\\s+-\\s*${q}([A-Za-z0-9]+)`).exec(l);
           if (!item) break;
           depends.push(item[1]!);
         }
