@@ -3,8 +3,10 @@
  */
 import type { Benchmark } from './lib/types.js';
 import { sdkBenchmark } from './sdk.js';
+import { synthBenchmark } from './synth.js';
 
 /** The benchmarks. */
 export const BENCHMARKS: Record<string, Benchmark> = {
   sdk: sdkBenchmark,
+  synth: synthBenchmark,
 };

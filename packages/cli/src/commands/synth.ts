@@ -4,7 +4,6 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { synthInfraRepo } from '@ecs-lanes/cdk';
 import type { Command } from 'commander';
 import { type Io, printJson } from '../output.js';
 import { loadProject } from '../project.js';
@@ -27,6 +26,8 @@ export async function synth(io: Io, options: SynthCommandOptions): Promise<numbe
   io.err(
     `synthesizing the Infra repo of "${config.project}" (CloudFormation validation and cdk-nag included)...`,
   );
+  // Loaded here, not at the top: aws-cdk-lib takes seconds to load, and every other command would pay for it.
+  const { synthInfraRepo } = await import('@ecs-lanes/cdk');
   const files = synthInfraRepo(config, { configText });
   for (const [relative, content] of files) {
     const target = path.join(out, relative);
