@@ -246,23 +246,30 @@ describe('lanes on AWS (against the fake)', () => {
   it('deploys the real templates and parameter files of @ecs-lanes/cdk for the environment and service layers', async () => {
     const { dir, world } = setup();
     restore?.();
-    restore = overrideAwsOptions((base) => ({ ...base, clients: world.clients, clock: world.clock, fetch: world.fake.fetch }));
+    restore = overrideAwsOptions((base) => ({
+      ...base,
+      clients: world.clients,
+      clock: world.clock,
+      fetch: world.fake.fetch,
+    }));
     const plan = await runLanes(dir, ['plan', 'env', 'deploy', 'dev']);
     expect(plan.stderr).not.toMatch(/error/);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(/would infra-network-dev: create /);
     const env = await runLanes(dir, ['env', 'deploy', 'dev', '--json']);
     expect(env.code).toBe(0);
-    expect(JSON.parse(env.stdout).stacks.map((s: { stackName: string; outcome: string }) => `${s.stackName} ${s.outcome}`)).toEqual([
-      'infra-network-dev created',
-      'infra-namespace-dev created',
-      'pipeline-infra-dev created',
-    ]);
+    expect(
+      JSON.parse(env.stdout).stacks.map(
+        (s: { stackName: string; outcome: string }) => `${s.stackName} ${s.outcome}`,
+      ),
+    ).toEqual(['infra-network-dev created', 'infra-namespace-dev created', 'pipeline-infra-dev created']);
     const boot = await runLanes(dir, ['service', 'bootstrap', 'orders', '--env', 'dev']);
     expect(boot.code).toBe(0);
     expect(boot.stdout).toMatch(/pipeline-orders-dev: created/);
     const again = await runLanes(dir, ['service', 'bootstrap', 'orders', '--env', 'dev', '--json']);
-    expect(JSON.parse(again.stdout).stacks.every((s: { outcome: string }) => s.outcome === 'unchanged')).toBe(true);
+    expect(JSON.parse(again.stdout).stacks.every((s: { outcome: string }) => s.outcome === 'unchanged')).toBe(
+      true,
+    );
     expect(world.fake.stack('boot-alb-orders-dev')?.parameters.LoadBalancerName).toBe('orders-dev-alb');
   }, 120_000);
 
