@@ -44,6 +44,12 @@ export interface AwsContext {
   readonly profile?: string;
   /** Listener-rule priorities lanes may take. @default 1..50000 */
   readonly priorityRange?: { readonly min: number; readonly max: number };
+  /**
+   * Service role CloudFormation assumes for lane stacks. Inside the app pipeline the buildspec gives it in
+   * `LANES_CFN_ROLE_ARN`: the build role may only act on `app-{service}-{env}-*` stacks and pass this role.
+   * @default the caller's credentials
+   */
+  readonly laneStackRoleArn?: string;
 }
 
 /** Builds a context. */

@@ -180,7 +180,13 @@ export async function deployLaneStack(
             report();
           }
           first = false;
-          return { stackName: plan.stackName, templateBody, parameters: plan.parameters, tags: plan.tags };
+          return {
+            stackName: plan.stackName,
+            templateBody,
+            parameters: plan.parameters,
+            tags: plan.tags,
+            ...(ctx.laneStackRoleArn ? { roleArn: ctx.laneStackRoleArn } : {}),
+          };
         },
         { ...(request.dryRun ? { dryRun: true } : {}), progress },
       );

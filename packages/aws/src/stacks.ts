@@ -213,6 +213,7 @@ export class StackOperations {
                 ParameterValue,
               })),
               Tags: Object.entries(spec.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+              ...(spec.roleArn ? { RoleARN: spec.roleArn } : {}),
               Capabilities:
                 spec.namedIam === false
                   ? []

@@ -61,6 +61,8 @@ export interface AwsTargetOptions {
   readonly fetch?: Fetch;
   /** Priorities lanes may take on their service's listener. @default 1..50000 */
   readonly priorityRange?: { readonly min: number; readonly max: number };
+  /** See {@link AwsContext.laneStackRoleArn}. @default the caller's credentials */
+  readonly laneStackRoleArn?: string;
 }
 
 /** Builds the context of the AWS control plane from target options. */
@@ -78,6 +80,7 @@ export function createAwsContext(options: AwsTargetOptions): AwsContext {
     fetch: options.fetch ?? ((url, init) => fetch(url, init)),
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.priorityRange ? { priorityRange: options.priorityRange } : {}),
+    ...(options.laneStackRoleArn ? { laneStackRoleArn: options.laneStackRoleArn } : {}),
   });
 }
 

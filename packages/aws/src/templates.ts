@@ -19,6 +19,11 @@ export interface StackTemplate {
   readonly parameters: Readonly<Record<string, string>>;
   /** Stack tags. @default none */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Service role CloudFormation assumes to create the stack's resources (`RoleARN` of the change set).
+   * @default the caller's credentials
+   */
+  readonly roleArn?: string;
   /** Whether the stack creates IAM resources with names (CAPABILITY_NAMED_IAM). @default true */
   readonly namedIam?: boolean;
   /** Turn on termination protection after creation (shared stacks). @default false */

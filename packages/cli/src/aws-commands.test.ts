@@ -12,6 +12,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { overrideAwsOptions } from './aws.js';
 import { runLanes } from './testing.js';
 
+/** The role the app pipeline gives CloudFormation for lane stacks. */
+const LANE_STACK_ROLE = 'arn:aws:iam::111122223333:role/ecs-lanes/orders/dev/lane-stacks';
+
 let restore: (() => void) | undefined;
 afterEach(() => restore?.());
 
@@ -43,7 +46,8 @@ function setup(): { dir: string; world: FakeWorld } {
             '--image-uri',
             run.imageUri!,
           ];
-          const r = await runLanes(dir, args);
+          // The app pipeline's Deploy action sets LANES_CFN_ROLE_ARN (templates/pipelines/pipeline-app.yaml).
+          const r = await runLanes(dir, args, { LANES_CFN_ROLE_ARN: LANE_STACK_ROLE });
           if (r.code !== 0) throw new Error(r.stderr.trim().split('\n').at(-1));
           return r.stdout.trim().split('\n').at(-1);
         },
@@ -122,6 +126,8 @@ describe('lanes on AWS (against the fake)', () => {
     expect(gray.stderr).toMatch(/\[pipeline\] Deploy: Succeeded — app-orders-dev-gray: created/);
     expect(gray.stderr).toMatch(/\[pipeline\] Verify: Succeeded — verified: lane gray of orders/);
     expect(gray.stdout).toMatch(/deployed: lane gray of orders in dev at c0ffee\d/);
+    // CloudFormation created the lane stack with the pipeline's service role, not the build's credentials.
+    expect(world.fake.stack('app-orders-dev-gray')?.roleArn).toBe(LANE_STACK_ROLE);
     expect(gray.stdout).toMatch(/url: http:\/\/orders-dev-alb-\S+\.elb\.amazonaws\.com/);
 
     const ls = await runLanes(dir, ['ls', '--env', 'dev']);

@@ -53,6 +53,8 @@ export function awsTargetOptions(
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.region ? { region: options.region } : {}),
     ...(io.interactive ? { confirm: (q: string) => askYesNo(io, q) } : {}),
+    // Set by the app pipeline's buildspec: the role CloudFormation assumes for lane stacks.
+    ...(io.env.LANES_CFN_ROLE_ARN ? { laneStackRoleArn: io.env.LANES_CFN_ROLE_ARN } : {}),
   };
   return override ? override(base) : base;
 }

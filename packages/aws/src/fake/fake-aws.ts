@@ -101,6 +101,8 @@ interface StackState {
   info: TemplateInfo;
   parameters: Record<string, string>;
   tags: Record<string, string>;
+  /** The service role CloudFormation assumed (`RoleARN` of the change set). */
+  roleArn?: string;
 }
 
 interface FakeResource {
@@ -452,10 +454,17 @@ export class FakeAws {
   /** The stack's current status, parameters and tags, or undefined. */
   stack(
     name: string,
-  ): { status: string; parameters: Record<string, string>; tags: Record<string, string> } | undefined {
+  ):
+    | { status: string; parameters: Record<string, string>; tags: Record<string, string>; roleArn?: string }
+    | undefined {
     const s = this.liveStack(name);
     return s
-      ? { status: s.status, parameters: { ...s.state?.parameters }, tags: { ...s.state?.tags } }
+      ? {
+          status: s.status,
+          parameters: { ...s.state?.parameters },
+          tags: { ...s.state?.tags },
+          ...(s.state?.roleArn ? { roleArn: s.state.roleArn } : {}),
+        }
       : undefined;
   }
 
@@ -553,6 +562,7 @@ export class FakeAws {
       Tags: Object.entries(s.state?.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
       Outputs: Object.entries(s.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
       EnableTerminationProtection: s.terminationProtection,
+      ...(s.state?.roleArn ? { RoleARN: s.state.roleArn } : {}),
     };
   }
 
@@ -691,7 +701,13 @@ export class FakeAws {
       type,
       status: 'CREATE_PENDING',
       executionStatus: 'UNAVAILABLE',
-      next: { template: body, info, parameters, tags },
+      next: {
+        template: body,
+        info,
+        parameters,
+        tags,
+        ...(typeof input.RoleARN === 'string' ? { roleArn: input.RoleARN } : {}),
+      },
       changes: [],
       creationTime: new Date(this.clock.now()),
     };
