@@ -3,7 +3,7 @@
  * environment of lanes.yaml.
  */
 import { findEnvironment, type LocalEnvironmentConfig, UserError } from '@ecs-lanes/core';
-import { createLocalEnvironment, type LocalEnvironment } from '@ecs-lanes/local';
+import type { LocalEnvironment } from '@ecs-lanes/local';
 import type { Io } from './output.js';
 import { loadProject } from './project.js';
 
@@ -38,5 +38,5 @@ export async function loadLocalEnvironment(io: Io, options: LocalEnvOptions): Pr
     }
     env = locals[0]!;
   }
-  return createLocalEnvironment({ config, env, root });
+  return (await import('@ecs-lanes/local')).createLocalEnvironment({ config, env, root });
 }

@@ -5,14 +5,19 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, UnknownNameError, UserError } from '@ecs-lanes/core';
 import { Command, CommanderError } from 'commander';
+import { registerCi } from './commands/ci.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDown } from './commands/down.js';
+import { registerEnvDeploy } from './commands/env-deploy.js';
 import { registerLogs } from './commands/logs.js';
 import { registerLs } from './commands/ls.js';
+import { registerPlan } from './commands/plan.js';
 import { registerRm } from './commands/rm.js';
 import { registerRollback } from './commands/rollback.js';
+import { registerServiceBootstrap } from './commands/service-bootstrap.js';
 import { registerStatus } from './commands/status.js';
+import { registerSynth } from './commands/synth.js';
 import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
 import { registerVerify } from './commands/verify.js';
@@ -46,6 +51,11 @@ export function createProgram(io: Io): Command {
   registerVerify(program, io);
   registerRollback(program, io);
   registerRm(program, io);
+  registerEnvDeploy(program, io);
+  registerServiceBootstrap(program, io);
+  registerCi(program, io);
+  registerPlan(program, io);
+  registerSynth(program, io);
   return program;
 }
 

@@ -24,16 +24,11 @@ export type TargetFactory = (
 
 const FACTORIES: Record<EnvironmentConfig['target'], TargetFactory> = {
   aws: async (project, env, io, options) => {
-    const { createAwsTarget } = await import('@ecs-lanes/aws');
-    if (env.target !== 'aws') throw new Error('unreachable: aws factory for a non-aws environment');
-    return createAwsTarget({
-      config: project.config,
-      env,
-      root: project.root,
-      ...(options.profile ? { profile: options.profile } : {}),
-      ...(options.region ? { region: options.region } : {}),
-      ...(io.interactive ? { confirm: (q: string) => askYesNo(io, q) } : {}),
-    });
+    const [{ createAwsTarget }, { awsEnvironment, awsTargetOptions }] = await Promise.all([
+      import('@ecs-lanes/aws'),
+      import('./aws.js'),
+    ]);
+    return createAwsTarget(awsTargetOptions(project, awsEnvironment(env, 'the aws target'), io, options));
   },
   local: async (project, env) => {
     const { createLocalTarget } = await import('@ecs-lanes/local');

@@ -27,8 +27,10 @@ export const RESERVED_SERVICE_PREFIXES = [
   'internal',
 ] as const;
 
-const SERVICE_PATTERN = /^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/;
-const ENV_PATTERN = /^[a-z][a-z0-9]*$/;
+/** The grammar of a service name (also the `AllowedPattern` of template parameters carrying one). */
+export const SERVICE_PATTERN = /^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/;
+/** The grammar of an environment name (also the `AllowedPattern` of template parameters carrying one). */
+export const ENV_PATTERN = /^[a-z][a-z0-9]*$/;
 
 /**
  * Fargate task sizes: CPU units and the memory values (MiB) allowed with each.

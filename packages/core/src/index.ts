@@ -9,5 +9,6 @@ export * from './lane.js';
 export * from './lane-stack.js';
 export * from './naming.js';
 export * from './priority.js';
+export * from './stack-parameters.js';
 export * from './target.js';
 export * from './tracestate.js';

@@ -318,6 +318,9 @@ export const EXPORT_KEYS = {
     'ListenerArn',
     'DefaultTargetGroupArn',
     'ServiceSecurityGroupId',
+    // CloudWatch dimensions (`app/{name}/{id}`, `targetgroup/{name}/{id}`) for the lane stack's alarms.
+    'LoadBalancerFullName',
+    'DefaultTargetGroupFullName',
   ],
   ecr: ['RepositoryUri', 'RepositoryName'],
 } as const;

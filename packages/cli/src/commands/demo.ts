@@ -3,7 +3,6 @@
  * the baseline of web, orders and inventory, a gray lane of orders, and real requests showing the route.
  */
 
-import { runDemo } from '@ecs-lanes/local';
 import type { Command } from 'commander';
 import { type Io, progressPrinter } from '../output.js';
 import { loadProject } from '../project.js';
@@ -18,6 +17,7 @@ export interface DemoCommandOptions {
 /** Runs `lanes demo`; returns the exit code (1 when a route was not the expected one). */
 export async function demo(io: Io, options: DemoCommandOptions): Promise<number> {
   const { config, root } = await loadProject(io.cwd, options.config);
+  const { runDemo } = await import('@ecs-lanes/local');
   const result = await runDemo({
     config,
     root,

@@ -1,0 +1,391 @@
+/**
+ * Reading lanes back from AWS: `lanes ls`, `lanes status`, `lanes verify`. Lanes are found from the lane
+ * stacks themselves (core's `LANE_TAGS` and naming rule), never from a local file.
+ */
+import type { Stack } from '@aws-sdk/client-cloudformation';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
+import {
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListInstancesCommand } from '@aws-sdk/client-servicediscovery';
+import {
+  clusterNameOf,
+  EXPORT_KEYS,
+  exportName,
+  LANE_TAGS,
+  type LaneRef,
+  type LaneState,
+  type LaneStatusReport,
+  type LaneSummary,
+  laneNames,
+  type ProgressListener,
+  serviceNames,
+  UserError,
+  type VerifyCheck,
+  withLane,
+} from '@ecs-lanes/core';
+import { type AwsContext, checkLane, listExports, serviceOf } from './context.js';
+import { errorName } from './errors.js';
+import { historyOf } from './lane-deploy.js';
+import { lastExecutionForLane } from './pipeline.js';
+import { withThrottleRetry } from './retry.js';
+import { isInProgress, parametersOf, tagsOf } from './stacks.js';
+
+/** The response header in which services report the lane that answered. */
+export const LANE_RESPONSE_HEADER = 'x-lanes-lane';
+
+/** A lane stack found on AWS. */
+export interface LaneStack {
+  readonly service: string;
+  readonly lane: string;
+  readonly stack: Stack;
+  readonly tags: Record<string, string>;
+  readonly parameters: Record<string, string>;
+}
+
+/** The lane stacks of this project and environment, optionally of one service. */
+export async function findLaneStacks(ctx: AwsContext, service?: string): Promise<LaneStack[]> {
+  const stacks = await ctx.stacks.describeAll((s) => {
+    const tags = tagsOf(s);
+    return (
+      tags[LANE_TAGS.project] === ctx.config.project &&
+      tags[LANE_TAGS.env] === ctx.env.name &&
+      tags[LANE_TAGS.service] !== undefined &&
+      tags[LANE_TAGS.lane] !== undefined &&
+      (service === undefined || tags[LANE_TAGS.service] === service) &&
+      // The naming rule: the stack is the one core names for this lane (no stray stack with copied tags).
+      laneNames(tags[LANE_TAGS.service]!, ctx.env.name, tags[LANE_TAGS.lane]!).stack === s.StackName
+    );
+  });
+  return stacks
+    .map((stack) => {
+      const tags = tagsOf(stack);
+      return {
+        service: tags[LANE_TAGS.service]!,
+        lane: tags[LANE_TAGS.lane]!,
+        stack,
+        tags,
+        parameters: parametersOf(stack),
+      };
+    })
+    .sort((a, b) => a.service.localeCompare(b.service) || a.lane.localeCompare(b.lane));
+}
+
+/** The lane's stack, or a UserError saying it does not exist and how to list lanes. */
+export async function requireLaneStack(ctx: AwsContext, ref: LaneRef): Promise<LaneStack> {
+  serviceOf(ctx, ref.service);
+  checkLane(ref.lane);
+  const name = laneNames(ref.service, ctx.env.name, ref.lane).stack;
+  const stack = await ctx.stacks.describe(name);
+  if (!stack) {
+    throw new UserError(
+      `lane ${ref.lane} of ${ref.service} does not exist in ${ctx.env.name} (no stack ${name}); list lanes with: lanes ls --service ${ref.service} --env ${ctx.env.name}`,
+    );
+  }
+  return {
+    service: ref.service,
+    lane: ref.lane,
+    stack,
+    tags: tagsOf(stack),
+    parameters: parametersOf(stack),
+  };
+}
+
+/** What a lane's stack status means for the lane. */
+export function laneStateOf(status: string | undefined): LaneState {
+  switch (status) {
+    case 'CREATE_COMPLETE':
+    case 'UPDATE_COMPLETE':
+      return 'serving';
+    case 'CREATE_IN_PROGRESS':
+    case 'REVIEW_IN_PROGRESS':
+      return 'creating';
+    case 'DELETE_IN_PROGRESS':
+      return 'deleting';
+    case 'UPDATE_ROLLBACK_COMPLETE':
+    case 'ROLLBACK_COMPLETE':
+    case 'ROLLBACK_IN_PROGRESS':
+    case 'UPDATE_ROLLBACK_FAILED':
+    case 'ROLLBACK_FAILED':
+    case 'DELETE_FAILED':
+      return 'failed';
+    default:
+      return isInProgress(status) ? 'updating' : 'unknown';
+  }
+}
+
+/** Human detail of a stack status. */
+function detailOf(stack: Stack): string {
+  const status = stack.StackStatus ?? 'UNKNOWN';
+  if (status === 'UPDATE_ROLLBACK_COMPLETE') return `${status}: last deploy failed, previous version serving`;
+  if (status === 'ROLLBACK_COMPLETE') return `${status}: first deploy failed, nothing serving`;
+  return status;
+}
+
+/** The target group ARN of a lane (the default target group for the baseline), or undefined. */
+async function targetGroupArn(ctx: AwsContext, lane: LaneStack, exports: Map<string, string>) {
+  if (lane.lane === ctx.env.baselineLane) {
+    return exports.get(
+      exportName(serviceNames(lane.service, ctx.env.name).albStack, 'DefaultTargetGroupArn'),
+    );
+  }
+  try {
+    const out = await withThrottleRetry(ctx.clock, () =>
+      ctx.clients.elbv2.send(
+        new DescribeTargetGroupsCommand({
+          Names: [laneNames(lane.service, ctx.env.name, lane.lane).targetGroup],
+        }),
+      ),
+    );
+    return out.TargetGroups?.[0]?.TargetGroupArn;
+  } catch (error) {
+    if (errorName(error) === 'TargetGroupNotFoundException') return undefined;
+    throw error;
+  }
+}
+
+/** Target health counts of a target group. */
+async function targetHealth(ctx: AwsContext, arn: string | undefined) {
+  if (!arn) return { healthy: 0, total: 0, states: {} as Record<string, number> };
+  const out = await withThrottleRetry(ctx.clock, () =>
+    ctx.clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
+  );
+  const states: Record<string, number> = {};
+  for (const d of out.TargetHealthDescriptions ?? []) {
+    const state = d.TargetHealth?.State ?? 'unknown';
+    states[state] = (states[state] ?? 0) + 1;
+  }
+  return { healthy: states.healthy ?? 0, total: out.TargetHealthDescriptions?.length ?? 0, states };
+}
+
+/** The ECS services of lanes, by name (one DescribeServices call per 10). */
+async function ecsServices(ctx: AwsContext, names: readonly string[]): Promise<Map<string, Service>> {
+  const out = new Map<string, Service>();
+  const cluster = clusterNameOf(ctx.config, ctx.env);
+  for (let i = 0; i < names.length; i += 10) {
+    const batch = names.slice(i, i + 10);
+    const page = await withThrottleRetry(ctx.clock, () =>
+      ctx.clients.ecs.send(new DescribeServicesCommand({ cluster, services: batch })),
+    );
+    for (const s of page.services ?? [])
+      if (s.serviceName && s.status !== 'INACTIVE') out.set(s.serviceName, s);
+  }
+  return out;
+}
+
+/** The URL of a service's ALB. */
+function albUrl(ctx: AwsContext, service: string, exports: Map<string, string>): string | undefined {
+  const dns = exports.get(exportName(serviceNames(service, ctx.env.name).albStack, 'LoadBalancerDnsName'));
+  return dns ? `http://${dns}` : undefined;
+}
+
+/** Summaries of lanes (`lanes ls`). */
+export async function listLanes(ctx: AwsContext, service?: string): Promise<LaneSummary[]> {
+  if (service !== undefined) serviceOf(ctx, service);
+  const lanes = await findLaneStacks(ctx, service);
+  if (lanes.length === 0) return [];
+  const exports = await listExports(ctx);
+  const services = await ecsServices(
+    ctx,
+    lanes.map((l) => laneNames(l.service, ctx.env.name, l.lane).ecsService),
+  );
+  return Promise.all(lanes.map((l) => summarize(ctx, l, exports, services)));
+}
+
+async function summarize(
+  ctx: AwsContext,
+  lane: LaneStack,
+  exports: Map<string, string>,
+  services: Map<string, Service>,
+): Promise<LaneSummary> {
+  const ecs = services.get(laneNames(lane.service, ctx.env.name, lane.lane).ecsService);
+  const health = await targetHealth(ctx, await targetGroupArn(ctx, lane, exports));
+  const url = albUrl(ctx, lane.service, exports);
+  const version = lane.tags[LANE_TAGS.imageTag];
+  const branch = lane.tags[LANE_TAGS.branch];
+  return {
+    service: lane.service,
+    env: ctx.env.name,
+    lane: lane.lane,
+    baseline: lane.lane === ctx.env.baselineLane,
+    ...(version ? { version } : {}),
+    ...(branch ? { branch } : {}),
+    state: laneStateOf(lane.stack.StackStatus),
+    detail: detailOf(lane.stack),
+    running: ecs?.runningCount ?? 0,
+    desired: ecs?.desiredCount ?? 0,
+    healthy: health.healthy,
+    ...(lane.stack.CreationTime ? { createdAt: lane.stack.CreationTime.toISOString() } : {}),
+    ...(url ? { url } : {}),
+  };
+}
+
+/** Detailed status of one lane (`lanes status`). */
+export async function laneStatus(ctx: AwsContext, ref: LaneRef): Promise<LaneStatusReport> {
+  const lane = await requireLaneStack(ctx, ref);
+  const names = laneNames(ref.service, ctx.env.name, ref.lane);
+  const exports = await listExports(ctx);
+  const services = await ecsServices(ctx, [names.ecsService]);
+  const summary = await summarize(ctx, lane, exports, services);
+  const details: [string, string][] = [];
+  const stack = lane.stack;
+  details.push([
+    'stack',
+    `${stack.StackName} ${stack.StackStatus}${stack.StackStatusReason ? ` (${stack.StackStatusReason})` : ''}`,
+  ]);
+  details.push(['updated', (stack.LastUpdatedTime ?? stack.CreationTime)?.toISOString() ?? '-']);
+  details.push(['image', lane.parameters.ImageUri ?? '-']);
+  details.push(['history', historyOf(lane.tags).join(' ') || '-']);
+  if (lane.parameters.RulePriority && lane.parameters.RulePriority !== '0') {
+    details.push(['rule priority', lane.parameters.RulePriority]);
+  }
+  const ecs = services.get(names.ecsService);
+  if (ecs) {
+    details.push([
+      'service',
+      `${ecs.serviceName} ${ecs.status} running ${ecs.runningCount}/${ecs.desiredCount}`,
+    ]);
+    for (const d of ecs.deployments ?? []) {
+      details.push([
+        'deployment',
+        `${d.status} ${d.rolloutState ?? ''} ${d.taskDefinition?.split('/').pop() ?? ''} running ${d.runningCount}/${d.desiredCount}${d.rolloutStateReason ? ` (${d.rolloutStateReason})` : ''}`.replace(
+          / +/g,
+          ' ',
+        ),
+      ]);
+    }
+  } else {
+    details.push(['service', `${names.ecsService} not found`]);
+  }
+  const health = await targetHealth(ctx, await targetGroupArn(ctx, lane, exports));
+  details.push([
+    'targets',
+    `${health.healthy} healthy of ${health.total}${
+      Object.keys(health.states).length
+        ? ` (${Object.entries(health.states)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`
+        : ''
+    }`,
+  ]);
+  const sdId = exports.get(exportName(serviceNames(ref.service, ctx.env.name).sdStack, EXPORT_KEYS.sd[0]));
+  if (sdId) {
+    const instances = await withThrottleRetry(ctx.clock, () =>
+      ctx.clients.servicediscovery.send(new ListInstancesCommand({ ServiceId: sdId })),
+    );
+    const mine = (instances.Instances ?? []).filter(
+      (i) => i.Attributes?.ECS_SERVICE_NAME === names.ecsService,
+    );
+    details.push(['cloud map', `${mine.length} instance${mine.length === 1 ? '' : 's'} registered`]);
+  }
+  const alarms = await withThrottleRetry(ctx.clock, () =>
+    ctx.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: names.alarmPrefix })),
+  );
+  const metricAlarms = alarms.MetricAlarms ?? [];
+  details.push([
+    'alarms',
+    metricAlarms.length
+      ? metricAlarms
+          .map(
+            (a) =>
+              `${a.AlarmName?.slice(names.alarmPrefix.length).replace(/^-/, '') || a.AlarmName} ${a.StateValue}`,
+          )
+          .join(', ')
+      : 'none',
+  ]);
+  const pipeline = serviceNames(ref.service, ctx.env.name).appPipeline;
+  const last = await lastExecutionForLane(ctx, pipeline, ref.lane);
+  details.push([
+    'last run',
+    last
+      ? `${last.pipelineExecutionId} ${last.status} (branch ${last.variables?.find((v) => v.name === 'branch')?.resolvedValue ?? '?'})`
+      : 'none found',
+  ]);
+  return { summary, details };
+}
+
+/**
+ * The verification checks of one lane: the stack is complete, healthy targets > 0, `GET <health path>`
+ * through the ALB, and a request with the lane's tracestate answered by that lane.
+ */
+export async function verifyLane(
+  ctx: AwsContext,
+  ref: LaneRef,
+  progress: ProgressListener = () => {},
+): Promise<VerifyCheck[]> {
+  const lane = await requireLaneStack(ctx, ref);
+  const service = serviceOf(ctx, ref.service);
+  const checks: VerifyCheck[] = [];
+  const add = (check: VerifyCheck) => {
+    checks.push(check);
+    progress({
+      phase: 'verify',
+      message: `[${check.status}] ${check.name}${check.detail ? `: ${check.detail}` : ''}`,
+    });
+  };
+  const status = lane.stack.StackStatus ?? 'UNKNOWN';
+  add({
+    name: 'lane stack is deployed',
+    status: status === 'CREATE_COMPLETE' || status === 'UPDATE_COMPLETE' ? 'OK' : 'NG',
+    detail: `${lane.stack.StackName} ${status}`,
+  });
+  const exports = await listExports(ctx);
+  const health = await targetHealth(ctx, await targetGroupArn(ctx, lane, exports));
+  add({
+    name: 'healthy targets > 0',
+    status: health.healthy > 0 ? 'OK' : 'NG',
+    detail: `${health.healthy} healthy of ${health.total}`,
+  });
+  const url = albUrl(ctx, ref.service, exports);
+  if (!url) {
+    add({ name: `GET ${service.healthPath}`, status: 'SKIP', detail: 'no ALB export found' });
+    add({ name: `answered by lane ${ref.lane}`, status: 'SKIP', detail: 'no ALB export found' });
+    return checks;
+  }
+  const baseline = ref.lane === ctx.env.baselineLane;
+  const headers: Record<string, string> = baseline ? {} : { tracestate: withLane(undefined, ref.lane) };
+  try {
+    const res = await ctx.fetch(`${url}${service.healthPath}`, {
+      headers,
+      signal: AbortSignal.timeout(10_000),
+    });
+    add({
+      name: `GET ${service.healthPath} through the ALB`,
+      status: res.status >= 200 && res.status < 300 ? 'OK' : 'NG',
+      detail: `HTTP ${res.status}`,
+    });
+  } catch (error) {
+    add({
+      name: `GET ${service.healthPath} through the ALB`,
+      status: 'NG',
+      detail: (error as Error).message,
+    });
+  }
+  try {
+    const res = await ctx.fetch(`${url}/`, { headers, signal: AbortSignal.timeout(10_000) });
+    const body = await res.text();
+    let answered = res.headers.get(LANE_RESPONSE_HEADER) ?? undefined;
+    if (!answered) {
+      try {
+        const parsed = JSON.parse(body) as { lane?: unknown };
+        if (typeof parsed.lane === 'string') answered = parsed.lane;
+      } catch {
+        // Not JSON: no lane field.
+      }
+    }
+    add({
+      name: baseline
+        ? `a request without a lane is answered by ${ref.lane}`
+        : `a request with tracestate ctx=lane:${ref.lane} is answered by that lane`,
+      status: answered === ref.lane ? 'OK' : 'NG',
+      detail: answered
+        ? `answered by lane ${answered} (HTTP ${res.status})`
+        : `no ${LANE_RESPONSE_HEADER} header or lane field (HTTP ${res.status})`,
+    });
+  } catch (error) {
+    add({ name: `answered by lane ${ref.lane}`, status: 'NG', detail: (error as Error).message });
+  }
+  return checks;
+}

@@ -1,0 +1,210 @@
+/**
+ * Deploying one lane stack (`app-{service}-{env}-{lane}`): what the shared buildspec runs inside CodeBuild
+ * (`lanes ci params|deploy`) and what `lanes rollback` runs directly.
+ *
+ * The rule priority comes from core's allocator over the listener's current rules; the lane keeps the slot
+ * it has. When a concurrent deploy of another lane took the slot first, the lane stack fails with
+ * `PriorityInUse` (and CloudFormation rolls it back): the slot is avoided, the listener read again, and the
+ * deploy retried, a bounded number of times.
+ */
+import { DescribeRulesCommand, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  allocatePriority,
+  type ExistingRule,
+  LANE_TAGS,
+  laneMatchRegex,
+  laneNames,
+  laneRuleKey,
+  laneStackParameters,
+  laneStackTags,
+  type ProgressListener,
+  UserError,
+} from '@ecs-lanes/core';
+import { type AwsContext, checkLane, imageTagOf, serviceExports, serviceOf } from './context.js';
+import { withThrottleRetry } from './retry.js';
+import { StackDeployError, type StackDeployResult } from './stacks.js';
+
+/** Tag holding the image tags this lane ran, newest first, space-separated (for `lanes rollback`). */
+export const IMAGE_HISTORY_TAG = 'ecs-lanes:image-history';
+/** Longest tag value CloudFormation accepts. */
+const MAX_TAG_VALUE = 256;
+/** How many times a deploy allocates again after losing its slot. */
+export const MAX_PRIORITY_ATTEMPTS = 5;
+
+/** What a lane stack deploy needs. */
+export interface LaneStackRequest {
+  readonly service: string;
+  readonly lane: string;
+  /** Full image URI with its tag. */
+  readonly imageUri: string;
+  /** Branch the image was built from. */
+  readonly branch: string;
+  readonly dryRun?: boolean;
+}
+
+/** A lane stack's parameters, tags and the priority chosen. */
+export interface LaneStackPlan {
+  readonly stackName: string;
+  readonly parameters: Record<string, string>;
+  readonly tags: Record<string, string>;
+  readonly priority: number;
+  /** True when the lane already had this priority. */
+  readonly keptPriority: boolean;
+}
+
+/** The listener's rules as the allocator takes them; the lane's own rule is recognised by its condition. */
+export async function listenerRules(ctx: AwsContext, listenerArn: string, lane: string, laneKey: string) {
+  const rules: Rule[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await withThrottleRetry(ctx.clock, () =>
+      ctx.clients.elbv2.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker })),
+    );
+    rules.push(...(page.Rules ?? []));
+    marker = page.NextMarker;
+  } while (marker);
+  const own = laneMatchRegex(lane);
+  return rules
+    .filter((r) => !r.IsDefault && r.Priority !== 'default')
+    .map((r): ExistingRule => {
+      const mine = r.Conditions?.some((c) => c.HttpHeaderConfig?.RegexValues?.includes(own));
+      return mine ? { priority: Number(r.Priority), laneKey } : { priority: Number(r.Priority) };
+    });
+}
+
+/**
+ * Computes the lane stack's parameters (names from core, the image, the allocated priority) and tags.
+ * `avoid` lists slots lost to concurrent deploys.
+ */
+export async function planLaneStack(
+  ctx: AwsContext,
+  request: LaneStackRequest,
+  avoid: ReadonlySet<number> = new Set(),
+): Promise<LaneStackPlan> {
+  const service = serviceOf(ctx, request.service);
+  const lane = checkLane(request.lane);
+  const names = laneNames(service.name, ctx.env.name, lane);
+  const baseline = lane === ctx.env.baselineLane;
+  const laneKey = laneRuleKey(service.name, ctx.env.name, lane);
+  let priority = 0;
+  let keptPriority = false;
+  if (!baseline) {
+    const exports = await serviceExports(ctx, service.name);
+    const existing = await listenerRules(ctx, exports.listenerArn, lane, laneKey);
+    priority = allocatePriority(laneKey, existing, { avoid, ...(ctx.priorityRange ?? {}) });
+    keptPriority = existing.some((r) => r.laneKey === laneKey && r.priority === priority);
+  }
+  const current = await ctx.stacks.describe(names.stack);
+  const previousHistory = (current?.Tags ?? []).find((t) => t.Key === IMAGE_HISTORY_TAG)?.Value ?? '';
+  const tag = imageTagOf(request.imageUri);
+  const tags = {
+    ...laneStackTags(
+      ctx.config,
+      { service: service.name, env: ctx.env.name, lane },
+      { branch: request.branch, imageTag: tag },
+    ),
+    [IMAGE_HISTORY_TAG]: imageHistory(tag, previousHistory),
+  };
+  const parameters = laneStackParameters({
+    config: ctx.config,
+    env: ctx.env,
+    service,
+    lane,
+    imageUri: request.imageUri,
+    rulePriority: priority,
+  });
+  return { stackName: names.stack, parameters, tags, priority, keptPriority };
+}
+
+/** The history with `tag` first, without repeats, cut to fit a tag value. */
+export function imageHistory(tag: string, previous: string): string {
+  const tags = [tag, ...previous.split(' ').filter((t) => t && t !== tag)];
+  let out = '';
+  for (const t of tags) {
+    const next = out ? `${out} ${t}` : t;
+    if (next.length > MAX_TAG_VALUE) break;
+    out = next;
+  }
+  return out;
+}
+
+/** The image tags of a lane stack's history, newest first. */
+export function historyOf(tags: Readonly<Record<string, string>>): string[] {
+  const history = (tags[IMAGE_HISTORY_TAG] ?? '').split(' ').filter(Boolean);
+  const current = tags[LANE_TAGS.imageTag];
+  return current && !history.includes(current) ? [current, ...history] : history;
+}
+
+/** True when a stack failure is a listener-rule priority taken by someone else. */
+export function priorityInUse(error: unknown): number | undefined {
+  if (!(error instanceof StackDeployError)) return undefined;
+  for (const reason of error.reasons) {
+    if (/PriorityInUse|Priority '?\d+'? is currently in use/.test(reason)) {
+      const m = /Priority '?(\d+)'?/.exec(reason);
+      return m ? Number(m[1]) : -1;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Deploys a lane stack (create or update through a change set), re-allocating the rule priority when a
+ * concurrent deploy took it.
+ */
+export async function deployLaneStack(
+  ctx: AwsContext,
+  request: LaneStackRequest,
+  progress: ProgressListener = () => {},
+): Promise<StackDeployResult & { readonly plan: LaneStackPlan }> {
+  const avoid = new Set<number>();
+  const templateBody = await ctx.templates.laneStackTemplate();
+  for (let attempt = 1; ; attempt++) {
+    let plan = await planLaneStack(ctx, request, avoid);
+    let reported = -1;
+    const report = () => {
+      if (plan.priority > 0 && plan.priority !== reported) {
+        reported = plan.priority;
+        progress({
+          phase: 'route',
+          message: `${plan.stackName}: listener rule priority ${plan.priority} (${plan.keptPriority ? 'kept' : 'allocated'})`,
+        });
+      }
+    };
+    report();
+    try {
+      let first = true;
+      const result = await ctx.stacks.deploy(
+        async () => {
+          if (!first) {
+            plan = await planLaneStack(ctx, request, avoid);
+            report();
+          }
+          first = false;
+          return {
+            stackName: plan.stackName,
+            templateBody,
+            parameters: plan.parameters,
+            tags: plan.tags,
+            ...(ctx.laneStackRoleArn ? { roleArn: ctx.laneStackRoleArn } : {}),
+          };
+        },
+        { ...(request.dryRun ? { dryRun: true } : {}), progress },
+      );
+      return { ...result, plan };
+    } catch (error) {
+      const lost = priorityInUse(error);
+      if (lost === undefined) throw error;
+      if (attempt >= MAX_PRIORITY_ATTEMPTS) {
+        throw new UserError(
+          `lane ${request.lane} of ${request.service} lost its listener-rule priority to concurrent deploys ${attempt} times; run the deploy again`,
+          { cause: error },
+        );
+      }
+      avoid.add(lost > 0 ? lost : plan.priority);
+      progress({
+        phase: 'route',
+        message: `priority ${plan.priority} was taken by a concurrent deploy; allocating again (attempt ${attempt + 1}/${MAX_PRIORITY_ATTEMPTS})`,
+      });
+    }
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * `pipelines/pipeline-infra.yaml`, deployed once per environment: the pipeline `infra-{env}` (CodePipeline V2)
+ * that deploys `infra-network-{env}` then `infra-namespace-{env}` from the Infra repo, each with its parameter
+ * file and stack policy (`params/{env}/*.json`, written by `lanes synth`).
+ */
+import { AWS_NAME_RULES, NAME_PARAMETER_RULES } from '@ecs-lanes/core';
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { deployStackAction, PARAMETER_FILES, TEMPLATE_FILES } from './pipeline-kit.js';
+import { infraSourceParameters, stackDeployPipeline } from './stack-deploy-pipeline.js';
+import { nameParameter, templateStackProps } from './template-kit.js';
+
+/** Properties of {@link PipelineInfraStack}. */
+export interface PipelineInfraStackProps extends StackProps {}
+
+/** The environment pipeline. Parameters: `INFRA_PIPELINE_PARAMETER_NAMES` of core. */
+export class PipelineInfraStack extends Stack {
+  constructor(scope: Construct, id: string, props: PipelineInfraStackProps = {}) {
+    super(scope, id, templateStackProps('ecs-lanes: the environment pipeline infra-{env}', props));
+    nameParameter(this, 'EnvName', NAME_PARAMETER_RULES.env, 'Environment name');
+    const pipelineName = nameParameter(
+      this,
+      'PipelineName',
+      AWS_NAME_RULES.pipeline,
+      'Pipeline: infra-{env}',
+    );
+    const source = infraSourceParameters(this);
+    const network = nameParameter(this, 'NetworkStackName', AWS_NAME_RULES.stack, 'Network stack name');
+    const namespace = nameParameter(this, 'NamespaceStackName', AWS_NAME_RULES.stack, 'Namespace stack name');
+
+    stackDeployPipeline(this, {
+      pipelineName,
+      ...source,
+      stackNames: [network, namespace],
+      actions: (roleArn) => [
+        deployStackAction({
+          name: 'Network',
+          stackName: network.valueAsString,
+          templatePath: TEMPLATE_FILES.network,
+          templateConfiguration: PARAMETER_FILES.network,
+          roleArn,
+          runOrder: 1,
+        }),
+        deployStackAction({
+          name: 'Namespace',
+          stackName: namespace.valueAsString,
+          templatePath: TEMPLATE_FILES.namespace,
+          templateConfiguration: PARAMETER_FILES.namespace,
+          roleArn,
+          runOrder: 2,
+        }),
+      ],
+      deployStatements: [
+        {
+          Effect: 'Allow',
+          Action: [
+            'ec2:CreateSecurityGroup',
+            'ec2:DeleteSecurityGroup',
+            'ec2:AuthorizeSecurityGroupEgress',
+            'ec2:RevokeSecurityGroupEgress',
+            'ec2:CreateTags',
+            'ec2:DescribeSecurityGroups',
+            'ec2:DescribeVpcs',
+            'ec2:DescribeVpcAttribute',
+            'ec2:DescribeSubnets',
+            'ec2:DescribeRegions',
+            'servicediscovery:CreatePrivateDnsNamespace',
+            'servicediscovery:UpdatePrivateDnsNamespace',
+            'servicediscovery:GetNamespace',
+            'servicediscovery:GetOperation',
+            'servicediscovery:ListNamespaces',
+            'servicediscovery:TagResource',
+            'route53:CreateHostedZone',
+            'route53:GetHostedZone',
+            'route53:ListHostedZonesByName',
+            'route53:ChangeResourceRecordSets',
+            'route53:GetChange',
+            'route53:ChangeTagsForResource',
+          ],
+          Resource: '*',
+        },
+        {
+          Effect: 'Allow',
+          Action: [
+            'ecs:CreateCluster',
+            'ecs:DescribeClusters',
+            'ecs:UpdateCluster',
+            'ecs:UpdateClusterSettings',
+            'ecs:PutClusterCapacityProviders',
+            'ecs:TagResource',
+          ],
+          Resource: '*',
+        },
+        {
+          Effect: 'Allow',
+          Action: 'iam:CreateServiceLinkedRole',
+          Resource: '*',
+          Condition: { StringEquals: { 'iam:AWSServiceName': 'ecs.amazonaws.com' } },
+        },
+      ],
+      deployAcknowledgements: [
+        [
+          'AwsSolutions-IAM5[Resource::*]',
+          'Security group, namespace, hosted zone and cluster creation have no resource-level permissions before the resource exists; the actions are enumerated (no wildcards), deletion is not granted, and the pipeline role may only use this role on the two environment stacks.',
+        ],
+      ],
+    });
+  }
+}
