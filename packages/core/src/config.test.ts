@@ -168,4 +168,62 @@ describe('lanes.yaml', () => {
     const config = loadConfigOrThrow(example);
     expect(servicesInStartOrder(config).map((s) => s.name)).toEqual(['inventory', 'orders', 'web']);
   });
+
+  describe('adopting existing resources (init switches off)', () => {
+    const alb = {
+      loadBalancerArn:
+        'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/shared-alb/0123456789abcdef',
+      dnsName: 'shared-alb-1234567890.us-east-1.elb.amazonaws.com',
+      listenerArn:
+        'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/shared-alb/0123456789abcdef/fedcba9876543210',
+      defaultTargetGroupArn:
+        'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/orders-base/00112233aabbccdd',
+    };
+
+    it("requires the namespace id when initCloudMap is false, and each service's ALB when initAlb is false", () => {
+      const issues = issuesOf(
+        minimal.replace(
+          'region: us-east-1',
+          'region: us-east-1\n    initCloudMap: false\n    initAlb: false',
+        ),
+      );
+      expect(issues.map(formatConfigIssue)).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(
+            /environments\[0\]\.existingNamespaceId: initCloudMap is false, so give the id of the existing namespace dev\.local/,
+          ),
+          expect.stringMatching(
+            /environments\[0\]\.existingAlbs: initAlb is false, so give service "orders" its existing load balancer under existingAlbs\.orders/,
+          ),
+        ]),
+      );
+    });
+
+    it('accepts them when given, and rejects an ALB for an unknown service', () => {
+      const adopted = minimal.replace(
+        'region: us-east-1',
+        `region: us-east-1\n    initCloudMap: false\n    existingNamespaceId: ns-abcdef0123456789\n    initAlb: false\n    existingAlbs:\n      orders: ${JSON.stringify(alb)}`,
+      );
+      const config = loadConfigOrThrow(adopted);
+      expect(config.environments[0]).toMatchObject({
+        existingNamespaceId: 'ns-abcdef0123456789',
+        existingAlbs: { orders: alb },
+      });
+      const unknown = issuesOf(adopted.replace('      orders:', '      ordres:'));
+      expect(unknown.map((i) => i.path)).toContain('environments[0].existingAlbs.ordres');
+    });
+  });
+
+  it("rejects service names whose lane stacks would fall under another app pipeline's stack prefix", () => {
+    const overlap = minimal.replace(
+      'services:\n',
+      'services:\n  - name: orders-dev\n    appRepo: { repository: acme/x }\n    port: 80\n',
+    );
+    const issues = issuesOf(overlap);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ path: 'services[0].name' });
+    expect(issues[0]!.message).toMatch(
+      /lane stacks of "orders-dev" in dev \(app-orders-dev-dev-\*\) fall under the stacks that the app pipeline of "orders" in dev may change/,
+    );
+  });
 });

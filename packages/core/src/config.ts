@@ -103,6 +103,29 @@ const infraRepoSchema = z.strictObject({
   branch: branch.default('main'),
 });
 
+/** An existing load balancer a service adopts when its environment has `initAlb: false`. */
+const existingAlbSchema = z.strictObject({
+  loadBalancerArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/,
+      'expected an Application Load Balancer ARN (…:loadbalancer/app/{name}/{id})',
+    ),
+  dnsName: z.string().regex(/^[A-Za-z0-9.-]+\.elb\.amazonaws\.com(\.cn)?$/, 'expected the ALB DNS name'),
+  listenerArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+\/[0-9a-f]+$/,
+      'expected the ARN of the ALB listener the lane rules go on (…:listener/app/{name}/{id}/{id})',
+    ),
+  defaultTargetGroupArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/,
+      'expected the ARN of the target group the baseline lane serves from (…:targetgroup/{name}/{id})',
+    ),
+});
+
 const awsEnvironmentSchema = z.strictObject({
   name: envName,
   target: z.literal('aws').default('aws'),
@@ -127,6 +150,13 @@ const awsEnvironmentSchema = z.strictObject({
     .string()
     .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'expected an SNS topic ARN')
     .optional(),
+  /** With `initCloudMap: false`: the id of the existing private DNS namespace `{env}.local`. */
+  existingNamespaceId: z
+    .string()
+    .regex(/^ns-[a-z0-9]{16}$/, 'expected a Cloud Map namespace id such as "ns-abcdef0123456789"')
+    .optional(),
+  /** With `initAlb: false`: each service's existing load balancer, by service name. */
+  existingAlbs: z.record(z.string(), existingAlbSchema).optional(),
 });
 
 const localEnvironmentSchema = z.strictObject({
@@ -259,6 +289,54 @@ const configSchema = z
           path: ['services', i, 'appRepo', 'localPath'],
           message:
             'a local environment is declared, so each service needs appRepo.localPath (a directory holding its code)',
+        });
+      }
+    });
+    cfg.environments.forEach((env, i) => {
+      if (env.target !== 'aws') return;
+      if (!env.initCloudMap && !env.existingNamespaceId) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', i, 'existingNamespaceId'],
+          message: `initCloudMap is false, so give the id of the existing namespace ${env.name}.local here (or set initCloudMap: true)`,
+        });
+      }
+      const albs = env.existingAlbs ?? {};
+      for (const name of Object.keys(albs)) {
+        if (!names.has(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['environments', i, 'existingAlbs', name],
+            message: `unknown service "${name}"; existingAlbs is keyed by service name (known: ${[...names].join(', ')})`,
+          });
+        }
+      }
+      if (!env.initAlb) {
+        for (const svc of cfg.services) {
+          if (albs[svc.name] === undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['environments', i, 'existingAlbs'],
+              message: `initAlb is false, so give service "${svc.name}" its existing load balancer under existingAlbs.${svc.name} (loadBalancerArn, dnsName, listenerArn, defaultTargetGroupArn), or set initAlb: true`,
+            });
+          }
+        }
+      }
+    });
+    // The app pipeline of (service, env) may act on stacks `app-{service}-{env}-*` (an IAM prefix). No other
+    // service's lane stacks in an environment of this config may fall under that prefix.
+    const awsEnvs = cfg.environments.filter((e) => e.target === 'aws').map((e) => e.name);
+    cfg.services.forEach((other, i) => {
+      const clash = cfg.services
+        .filter((svc) => svc !== other)
+        .flatMap((svc) => awsEnvs.flatMap((e1) => awsEnvs.map((e2) => ({ svc, e1, e2 }))))
+        .find(({ svc, e1, e2 }) => `${other.name}-${e2}-`.startsWith(`${svc.name}-${e1}-`));
+      if (clash) {
+        const { svc, e1, e2 } = clash;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', i, 'name'],
+          message: `lane stacks of "${other.name}" in ${e2} (app-${other.name}-${e2}-*) fall under the stacks that the app pipeline of "${svc.name}" in ${e1} may change (app-${svc.name}-${e1}-*); rename one of the services`,
         });
       }
     });

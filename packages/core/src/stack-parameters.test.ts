@@ -97,6 +97,34 @@ describe('stack parameter contracts', () => {
     });
   });
 
+  it('reads the adopted load balancer and namespace from lanes.yaml, deriving the CloudWatch dimensions', () => {
+    const adopting = {
+      ...dev!,
+      initAlb: false,
+      initCloudMap: false,
+      existingNamespaceId: 'ns-abcdef0123456789',
+      existingAlbs: {
+        orders: {
+          loadBalancerArn:
+            'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/shared-alb/0123456789abcdef',
+          dnsName: 'shared-alb-1.us-east-1.elb.amazonaws.com',
+          listenerArn:
+            'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/shared-alb/0123456789abcdef/fedcba9876543210',
+          defaultTargetGroupArn:
+            'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/orders-base/00112233aabbccdd',
+        },
+      },
+    };
+    expect(albStackParameters(adopting, orders)).toMatchObject({
+      InitAlb: 'false',
+      ExistingLoadBalancerFullName: 'app/shared-alb/0123456789abcdef',
+      ExistingDefaultTargetGroupFullName: 'targetgroup/orders-base/00112233aabbccdd',
+      ExistingLoadBalancerDnsName: 'shared-alb-1.us-east-1.elb.amazonaws.com',
+    });
+    expect(namespaceStackParameters(config, adopting).ExistingNamespaceId).toBe('ns-abcdef0123456789');
+    expect(albStackParameters(dev!, orders).ExistingListenerArn).toBe('');
+  });
+
   it.each([
     ['service', 'orders', true],
     ['service', 'a', true],

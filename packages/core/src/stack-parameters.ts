@@ -79,7 +79,7 @@ export type NamespaceStackParameterName = (typeof NAMESPACE_STACK_PARAMETER_NAME
 export function namespaceStackParameters(
   config: LanesConfig,
   env: AwsEnvironmentConfig,
-  existing: { readonly namespaceId?: string } = {},
+  existing: { readonly namespaceId?: string } = { namespaceId: env.existingNamespaceId },
 ): Record<NamespaceStackParameterName, string> {
   const names = environmentNames(env.name);
   return {
@@ -162,13 +162,34 @@ export interface ExistingAlb {
 }
 
 /**
+ * The existing load balancer of `service` declared in `env.existingAlbs`, with the CloudWatch dimensions
+ * (`app/{name}/{id}`, `targetgroup/{name}/{id}`) read from the ARNs. Undefined when none is declared.
+ */
+export function existingAlbOf(env: AwsEnvironmentConfig, service: ServiceConfig): ExistingAlb | undefined {
+  const alb = env.existingAlbs?.[service.name];
+  if (!alb) return undefined;
+  return {
+    loadBalancerArn: alb.loadBalancerArn,
+    loadBalancerDnsName: alb.dnsName,
+    loadBalancerFullName: alb.loadBalancerArn.slice(
+      alb.loadBalancerArn.indexOf(':loadbalancer/') + ':loadbalancer/'.length,
+    ),
+    listenerArn: alb.listenerArn,
+    defaultTargetGroupArn: alb.defaultTargetGroupArn,
+    defaultTargetGroupFullName: alb.defaultTargetGroupArn.slice(
+      alb.defaultTargetGroupArn.lastIndexOf(':') + 1,
+    ),
+  };
+}
+
+/**
  * The ALB stack's parameter values. With `initAlb: false` the stack adopts an existing load balancer,
  * whose identifiers go in the `Existing*` parameters (the template refuses empty ones).
  */
 export function albStackParameters(
   env: AwsEnvironmentConfig,
   service: ServiceConfig,
-  existing?: ExistingAlb,
+  existing: ExistingAlb | undefined = existingAlbOf(env, service),
 ): Record<AlbStackParameterName, string> {
   const names = serviceNames(service.name, env.name);
   return {
