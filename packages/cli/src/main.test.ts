@@ -95,6 +95,30 @@ describe('lanes (the command)', () => {
     expect(help.stdout).toMatch(/Examples:/);
   });
 
+  it.each([
+    'validate',
+    'synth',
+    'deploy',
+    'ls',
+    'status',
+    'verify',
+    'rollback',
+    'rm',
+    'up',
+    'down',
+    'logs',
+    'demo',
+    'env deploy',
+    'service bootstrap',
+    'ci',
+    'plan',
+  ])('shows help with examples for `lanes %s --help`', async (command) => {
+    const run = await runLanes(process.cwd(), [...command.split(' '), '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: lanes /);
+    expect(run.stdout).toMatch(/\nExamples[^\n]*:\n {2}\$ lanes /);
+  });
+
   it('exits non-zero on an unknown command', async () => {
     const run = await runLanes(process.cwd(), ['frobnicate']);
     expect(run.code).not.toBe(0);

@@ -105,6 +105,10 @@ export async function ciVerifyCommand(io: Io, options: CiOptions): Promise<numbe
 export function registerCi(program: Command, io: Io): void {
   const ci = program
     .command('ci')
+    .addHelpText(
+      'after',
+      '\nExamples (as the shared buildspec runs them):\n  $ lanes ci deploy --service orders --env dev --lane gray --branch feat/x --image-uri "$IMAGE_URI"\n  $ lanes ci verify --service orders --env dev --lane gray\n  $ lanes ci params --service orders --env dev --lane gray --branch main --image-uri "$IMAGE_URI" --out params.json',
+    )
     .description("The shared buildspec's steps (run inside CodeBuild by the app pipeline)");
   const laneOptions = (c: Command) =>
     withCommonOptions(c)

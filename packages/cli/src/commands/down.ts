@@ -28,6 +28,7 @@ export async function down(io: Io, options: DownOptions): Promise<number> {
 export function registerDown(program: Command, io: Io): void {
   program
     .command('down')
+    .addHelpText('after', '\nExamples:\n  $ lanes down -c examples/lanes.yaml\n  $ lanes down --env local')
     .description('Stop every process of the local environment (lanes stay declared; lanes up restarts them)')
     .option('-c, --config <file>', 'config file', 'lanes.yaml')
     .option('--env <name>', 'local environment (default: the only one)')

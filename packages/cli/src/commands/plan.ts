@@ -18,6 +18,9 @@ export const PLANNABLE = [
   'ci deploy',
 ] as const;
 
+const PLAN_EXAMPLES =
+  '\nExamples:\n  $ lanes plan deploy orders --env dev --lane gray\n  $ lanes plan rm orders --env dev --lane gray\n  $ lanes plan env deploy dev';
+
 /** Runs `lanes plan`; returns the exit code. */
 export async function plan(io: Io, args: readonly string[]): Promise<number> {
   const words = args.filter((a) => !a.startsWith('-')).slice(0, 2);
@@ -41,11 +44,15 @@ export function registerPlan(program: Command, io: Io): void {
     .description('Show what a command would create, change or delete (change set summaries); change nothing')
     .allowUnknownOption()
     .helpOption(false)
-    .addHelpText(
-      'after',
-      '\nExamples:\n  $ lanes plan deploy orders --env dev --lane gray\n  $ lanes plan rm orders --env dev --lane gray\n  $ lanes plan env deploy dev',
-    )
+    .addHelpText('after', PLAN_EXAMPLES)
     .action(async (args: string[], _opts: unknown, command: Command) => {
+      // Help is turned off so that `lanes plan deploy --help`-like flags reach the planned command; a bare
+      // `lanes plan --help` still shows this command's help.
+      if (args[0] === '--help' || args[0] === '-h') {
+        io.out(`${command.helpInformation().trimEnd()}\n${PLAN_EXAMPLES}`);
+        setExitCode(command, 0);
+        return;
+      }
       setExitCode(command, await plan(io, args));
     });
 }

@@ -35,6 +35,7 @@ export async function up(io: Io, options: UpOptions): Promise<number> {
 export function registerUp(program: Command, io: Io): void {
   program
     .command('up')
+    .addHelpText('after', '\nExamples:\n  $ lanes up -c examples/lanes.yaml\n  $ lanes up --env local --json')
     .description(
       'Start the local environment: gateways, registry, every lane it had and the baseline of every service',
     )
