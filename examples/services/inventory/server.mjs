@@ -1,47 +1,38 @@
-// inventory: the end of the demo chain (web -> orders -> inventory).
+// inventory: the end of the demo chain (web -> orders -> inventory); it calls nobody.
 // Answers JSON with its service name, lane and version and the answers of the services it calls, so that one
-// response shows the whole route of a request. Lane context and lane-aware calls come from the ecs-lanes SDK.
+// response shows the whole route of a request. Everything lane-related comes from the ecs-lanes SDK, configured
+// from the environment the local target (or ECS) gives the process: ENV, LANE, PORT, LANES_REGISTRY_URL.
+// Each example service is its own App repo, so this file stands alone.
 import http from 'node:http';
-import { createLanesFetch, laneHandler, localRegistryResolver } from '@ecs-lanes/sdk';
+import { configureFromEnv } from '@ecs-lanes/sdk';
 
 const SERVICE = 'inventory';
 const VERSION = '1.0.0';
 const CALLS = [];
 
-const { PORT = '8080', ENV = 'local', LANE = 'base', LANES_BASELINE = 'base' } = process.env;
-const lanesFetch = createLanesFetch({
-  resolver: localRegistryResolver(),
-  env: ENV,
-  baseline: LANES_BASELINE,
-});
+const lanes = configureFromEnv({ defaultPort: 8080 });
 
 async function call(service) {
   try {
-    const response = await lanesFetch(`http://${service}/`);
-    return await response.json();
+    return await (await lanes.fetch(`http://${service}/`)).json();
   } catch (error) {
     return { service, error: error.message };
   }
 }
 
 const server = http.createServer(
-  laneHandler(
-    async (request, response) => {
-      if (request.url === '/healthz') {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ ok: true, service: SERVICE, lane: LANE }));
-        return;
-      }
-      const calls = await Promise.all(CALLS.map(call));
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ service: SERVICE, lane: LANE, version: VERSION, calls }));
-    },
-    { lane: LANE },
-  ),
+  lanes.handler(async (request, response) => {
+    const body =
+      request.url === '/healthz'
+        ? { ok: true, service: SERVICE, lane: lanes.lane }
+        : { service: SERVICE, lane: lanes.lane, version: VERSION, calls: await Promise.all(CALLS.map(call)) };
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(body));
+  }),
 );
 server.keepAliveTimeout = 30_000;
-server.listen(Number(PORT), '127.0.0.1', () =>
-  console.log(`${SERVICE} ${VERSION} (lane ${LANE}) on 127.0.0.1:${PORT}`),
+server.listen(lanes.port, lanes.host, () =>
+  console.log(`${SERVICE} ${VERSION} (lane ${lanes.lane}) on ${lanes.host}:${lanes.port}`),
 );
 
 // Graceful stop: finish what is in flight, then exit.

@@ -18,6 +18,7 @@ export const LANES_ENV_VARIABLES = {
   env: 'ENV',
   lane: 'LANE',
   port: 'PORT',
+  host: 'HOST',
   registry: LOCAL_REGISTRY_ENV,
   baseline: 'LANES_BASELINE',
 } as const;
@@ -61,6 +62,12 @@ export interface Lanes {
   readonly baseline: string;
   /** The port to listen on (`PORT`). */
   readonly port: number;
+  /**
+   * The address to listen on (`HOST`). Default: `127.0.0.1` on the local target (`LANES_REGISTRY_URL` set),
+   * so nothing is reachable from other machines; `0.0.0.0` on ECS, where the ALB and other tasks reach the
+   * task through its network interface.
+   */
+  readonly host: string;
   /** The resolver in use. */
   readonly resolver: InstanceResolver;
   /** Calls other services by logical name, lane-first, propagating the lane: `lanes.fetch('http://orders/x')`. */
@@ -110,6 +117,7 @@ function laneVariable(name: string, value: string): string {
  * - `LANE`: this instance's lane, default the baseline;
  * - `LANES_BASELINE`: the baseline lane's name, default `base`;
  * - `PORT`: the port to listen on, default 3000;
+ * - `HOST`: the address to listen on, default `127.0.0.1` on the local target and `0.0.0.0` elsewhere;
  * - `LANES_REGISTRY_URL`: the local target's registry; when unset, Cloud Map is used.
  *
  * @throws LanesConfigError naming the variable and the fix when one is missing or invalid.
@@ -137,6 +145,7 @@ export function configureFromEnv(options: ConfigureFromEnvOptions = {}): Lanes {
     throw new LanesConfigError(`${LANES_ENV_VARIABLES.port}="${portText}" is not a port number (0 to 65535)`);
   }
   const registry = read(LANES_ENV_VARIABLES.registry);
+  const host = read(LANES_ENV_VARIABLES.host) ?? (registry === undefined ? '0.0.0.0' : '127.0.0.1');
   const resolver =
     options.resolver ??
     (registry === undefined
@@ -158,6 +167,7 @@ export function configureFromEnv(options: ConfigureFromEnvOptions = {}): Lanes {
     lane,
     baseline,
     port,
+    host,
     resolver,
     fetch: lanesFetch,
     serverOptions,

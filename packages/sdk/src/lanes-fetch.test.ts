@@ -192,6 +192,14 @@ describe('configureFromEnv', () => {
     expect([lanes.lane, lanes.baseline, lanes.port]).toEqual(['base', 'base', 3000]);
   });
 
+  it.each([
+    ['on the local target (LANES_REGISTRY_URL set): loopback only', { LANES_REGISTRY_URL: 'http://127.0.0.1:1' }, '127.0.0.1'],
+    ['on ECS: every interface, so the ALB and other tasks reach the task', {}, '0.0.0.0'],
+    ['HOST when given', { HOST: '::' }, '::'],
+  ])('listens %s', (_, extra, host) => {
+    expect(configureFromEnv({ variables: { ENV: 'dev', ...extra }, resolver }).host).toBe(host);
+  });
+
   it('uses the local registry when LANES_REGISTRY_URL is set', async () => {
     const asked: string[] = [];
     const lanes = configureFromEnv({
