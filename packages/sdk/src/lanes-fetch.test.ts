@@ -193,7 +193,11 @@ describe('configureFromEnv', () => {
   });
 
   it.each([
-    ['on the local target (LANES_REGISTRY_URL set): loopback only', { LANES_REGISTRY_URL: 'http://127.0.0.1:1' }, '127.0.0.1'],
+    [
+      'on the local target (LANES_REGISTRY_URL set): loopback only',
+      { LANES_REGISTRY_URL: 'http://127.0.0.1:1' },
+      '127.0.0.1',
+    ],
     ['on ECS: every interface, so the ALB and other tasks reach the task', {}, '0.0.0.0'],
     ['HOST when given', { HOST: '::' }, '::'],
   ])('listens %s', (_, extra, host) => {
