@@ -48,12 +48,28 @@ export interface LaneStackPlan {
   readonly parameters: Record<string, string>;
   readonly tags: Record<string, string>;
   readonly priority: number;
+  /** The test-rule priority of a blue/green lane. */
+  readonly testPriority?: number;
   /** True when the lane already had this priority. */
   readonly keptPriority: boolean;
 }
 
-/** The listener's rules as the allocator takes them; the lane's own rule is recognised by its condition. */
-export async function listenerRules(ctx: AwsContext, listenerArn: string, lane: string, laneKey: string) {
+/** How the lane's own rules are recognised on the listener. */
+export interface OwnRuleKeys {
+  /** Key of the lane's (production) rule: its condition is the lane's tracestate regex. */
+  readonly laneKey: string;
+  /** A blue/green lane's test rule: its condition is `testHeaderName: <lane>`. */
+  readonly test?: { readonly key: string; readonly headerName: string };
+}
+
+/** The listener's rules as the allocator takes them; the lane's own rules are recognised by their conditions. */
+export async function listenerRules(
+  ctx: AwsContext,
+  listenerArn: string,
+  lane: string,
+  keys: string | OwnRuleKeys,
+) {
+  const { laneKey, test } = typeof keys === 'string' ? { laneKey: keys, test: undefined } : keys;
   const rules: Rule[] = [];
   let marker: string | undefined;
   do {
@@ -68,7 +84,18 @@ export async function listenerRules(ctx: AwsContext, listenerArn: string, lane: 
     .filter((r) => !r.IsDefault && r.Priority !== 'default')
     .map((r): ExistingRule => {
       const mine = r.Conditions?.some((c) => c.HttpHeaderConfig?.RegexValues?.includes(own));
-      return mine ? { priority: Number(r.Priority), laneKey } : { priority: Number(r.Priority) };
+      if (mine) return { priority: Number(r.Priority), laneKey };
+      const mineTest =
+        test &&
+        r.Conditions?.some(
+          (c) =>
+            c.HttpHeaderConfig?.HttpHeaderName?.toLowerCase() === test.headerName.toLowerCase() &&
+            c.HttpHeaderConfig.Values?.length === 1 &&
+            c.HttpHeaderConfig.Values[0] === lane,
+        );
+      return mineTest
+        ? { priority: Number(r.Priority), laneKey: test.key }
+        : { priority: Number(r.Priority) };
     });
 }
 
@@ -87,12 +114,29 @@ export async function planLaneStack(
   const baseline = lane === ctx.env.baselineLane;
   const laneKey = laneRuleKey(service.name, ctx.env.name, lane);
   let priority = 0;
+  let testPriority = 0;
   let keptPriority = false;
   if (!baseline) {
     const exports = await serviceExports(ctx, service.name);
-    const existing = await listenerRules(ctx, exports.listenerArn, lane, laneKey);
+    // A blue/green lane has a second rule (the test route): it needs its own, distinct priority.
+    const test = service.blueGreen.enabled
+      ? {
+          key: laneRuleKey(service.name, ctx.env.name, lane, 'test'),
+          headerName: service.blueGreen.testHeaderName,
+        }
+      : undefined;
+    const existing = await listenerRules(ctx, exports.listenerArn, lane, {
+      laneKey,
+      ...(test ? { test } : {}),
+    });
     priority = allocatePriority(laneKey, existing, { avoid, ...(ctx.priorityRange ?? {}) });
     keptPriority = existing.some((r) => r.laneKey === laneKey && r.priority === priority);
+    if (test) {
+      testPriority = allocatePriority(test.key, existing, {
+        avoid: [...avoid, priority],
+        ...(ctx.priorityRange ?? {}),
+      });
+    }
   }
   const current = await ctx.stacks.describe(names.stack);
   const previousHistory = (current?.Tags ?? []).find((t) => t.Key === IMAGE_HISTORY_TAG)?.Value ?? '';
@@ -112,8 +156,16 @@ export async function planLaneStack(
     lane,
     imageUri: request.imageUri,
     rulePriority: priority,
+    testRulePriority: testPriority,
   });
-  return { stackName: names.stack, parameters, tags, priority, keptPriority };
+  return {
+    stackName: names.stack,
+    parameters,
+    tags,
+    priority,
+    ...(testPriority ? { testPriority } : {}),
+    keptPriority,
+  };
 }
 
 /** The history with `tag` first, without repeats, cut to fit a tag value. */

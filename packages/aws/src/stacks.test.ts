@@ -201,22 +201,27 @@ describe('the fake reads templates', () => {
       '  TargetGroup:',
       '    Type: AWS::ElasticLoadBalancingV2::TargetGroup',
       '    Properties:',
-      '      Name: !Sub "${LaneName}-tg"',
+      '      Name:',
+      '        Fn::Sub: "${LaneName}-tg"',
       '  Service:',
       '    Type: AWS::ECS::Service',
       '    Properties:',
       '      LoadBalancers:',
-      '        - TargetGroupArn: !Ref TargetGroup',
+      '        - TargetGroupArn:',
+      '            Ref: TargetGroup',
       '  Rule:',
       '    Type: AWS::ElasticLoadBalancingV2::ListenerRule',
       '    DependsOn:',
       '      - Service',
       '    Properties:',
-      '      Priority: !Ref Prio',
+      '      Priority:',
+      '        Ref: Prio',
       '      Actions:',
-      '        - TargetGroupArn: !GetAtt TargetGroup.TargetGroupArn',
-      '      ListenerArn: !ImportValue',
-      '        Fn::Sub: "${AlbStackName}:ListenerArn"',
+      '        - TargetGroupArn:',
+      '            Fn::GetAtt: [TargetGroup, TargetGroupArn]',
+      '      ListenerArn:',
+      '        Fn::ImportValue:',
+      '          Fn::Sub: "${AlbStackName}:ListenerArn"',
     ].join('\n');
     const info = readTemplate(yaml);
     expect([...info.parameters.keys()]).toEqual(['LaneName', 'Prio']);
@@ -224,6 +229,12 @@ describe('the fake reads templates', () => {
     expect(info.resources.get('Rule')?.dependsOn).toEqual(['Service', 'TargetGroup']);
     expect(deletionOrder(info)).toEqual(['Rule', 'Service', 'TargetGroup']);
     expect(info.imports).toEqual([{ stackParameter: 'AlbStackName', key: 'ListenerArn' }]);
+  });
+
+  it('refuses short-form YAML tags instead of reading them as plain strings', () => {
+    expect(() =>
+      readTemplate('Resources:\n  A:\n    Type: X::Y::Z\n    Properties:\n      P: !Ref B\n'),
+    ).toThrow(/short-form intrinsic tags/);
   });
 
   it('reads the real lane stack template (templates/ci/service-stack.yaml): the rule depends on the service', async () => {
@@ -245,7 +256,8 @@ describe('the fake reads templates', () => {
     const ctx = w.context();
     const info = readTemplate(await ctx.templates.laneStackTemplate());
     const order = deletionOrder(info);
-    expect(order.indexOf('ListenerRule')).toBeLessThan(order.indexOf('Service'));
+    expect(order.indexOf('LaneRule')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('LaneRule')).toBeLessThan(order.indexOf('Service'));
     expect(order.indexOf('Service')).toBeLessThan(order.indexOf('LaneTargetGroup'));
     expect(laneNames('orders', 'dev', 'gray').stack).toBe('app-orders-dev-gray');
   });

@@ -212,8 +212,9 @@ describe('lanes rm on AWS', () => {
     expect(rule).toBeLessThan(effects.indexOf('delete-service'));
     expect(rule).toBeLessThan(effects.indexOf('delete-tg'));
     const order = result.actions.map((a) => a.replace(/^deleted (\w+).*/, '$1'));
-    expect(order.indexOf('ListenerRule')).toBeLessThan(order.indexOf('Service'));
-    expect(order.indexOf('ListenerRule')).toBeLessThan(order.indexOf('LaneTargetGroup'));
+    expect(order.indexOf('LaneRule')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('LaneRule')).toBeLessThan(order.indexOf('Service'));
+    expect(order.indexOf('LaneRule')).toBeLessThan(order.indexOf('LaneTargetGroup'));
     expect(result.actions.at(-1)).toBe('deleted stack app-orders-dev-gray');
     // Other lanes serve; the removed lane's requests fall back to the baseline.
     expect(await answeredBy(w, url, 'blue')).toBe('blue');

@@ -201,7 +201,7 @@ describe('lanes on AWS (against the fake)', () => {
     const before = world.fake.snapshot();
     const planned = await runLanes(dir, ['plan', 'rm', 'orders', '--env', 'dev', '--lane', 'gray']);
     expect(planned.code).toBe(0);
-    expect(planned.stdout).toMatch(/would delete ListenerRule/);
+    expect(planned.stdout).toMatch(/would delete LaneRule \(AWS::ElasticLoadBalancingV2::ListenerRule\)/);
     expect(world.fake.snapshot()).toEqual(before);
     const rm = await runLanes(dir, ['rm', 'orders', '--env', 'dev', '--lane', 'gray', '--yes']);
     expect(rm.code).toBe(0);

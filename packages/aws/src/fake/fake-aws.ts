@@ -32,7 +32,14 @@ import {
 } from '@ecs-lanes/core';
 import type { Clock } from '../clock.js';
 import { MAX_TEMPLATE_BODY_BYTES } from '../templates.js';
-import { creationOrder, deletionOrder, readTemplate, type TemplateInfo } from './template.js';
+import { failedRuleAssertion, withConditions } from './conditions.js';
+import {
+  creationOrder,
+  deletionOrder,
+  readTemplate,
+  type TemplateInfo,
+  type TemplateResource,
+} from './template.js';
 
 /** An AWS error as the SDK raises it (name = error code). */
 export class FakeAwsError extends Error {
@@ -638,23 +645,37 @@ export class FakeAws {
         `1 validation error detected: Value '${body.slice(0, 20)}...' at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to ${MAX_TEMPLATE_BODY_BYTES}`,
       );
     }
-    const info = readTemplate(body);
+    let template: TemplateInfo;
+    try {
+      template = readTemplate(body);
+    } catch (error) {
+      throw new FakeAwsError('ValidationError', `Template format error: ${(error as Error).message}`);
+    }
     const parameters: Record<string, string> = {};
     for (const p of (input.Parameters as { ParameterKey: string; ParameterValue: string }[] | undefined) ??
       []) {
       parameters[p.ParameterKey] = p.ParameterValue;
     }
-    const unknown = Object.keys(parameters).filter((k) => !info.parameters.has(k));
+    const unknown = Object.keys(parameters).filter((k) => !template.parameters.has(k));
     if (unknown.length)
       throw new FakeAwsError(
         'ValidationError',
         `Parameters: [${unknown.join(', ')}] do not exist in the template`,
       );
-    const missing = [...info.parameters]
+    const missing = [...template.parameters]
       .filter(([k, v]) => !v.hasDefault && parameters[k] === undefined)
       .map(([k]) => k);
     if (missing.length)
       throw new FakeAwsError('ValidationError', `Parameters: [${missing.join(', ')}] must have values`);
+    // CloudFormation checks the template's Rules, then creates only the resources whose Condition holds.
+    let info: TemplateInfo;
+    try {
+      const failed = failedRuleAssertion(template, parameters);
+      if (failed) throw new Error(failed);
+      info = withConditions(template, parameters);
+    } catch (error) {
+      throw new FakeAwsError('ValidationError', (error as Error).message);
+    }
     const tags: Record<string, string> = {};
     for (const t of (input.Tags as { Key: string; Value: string }[] | undefined) ?? []) tags[t.Key] = t.Value;
     let stack = this.liveStack(stackName);
@@ -927,16 +948,9 @@ export class FakeAws {
       if (existing && !changed) continue;
       const verb = existing ? 'UPDATE' : 'CREATE';
       const handler = this.resourceHandler(r.type);
-      if (handler.skip?.(next.parameters, r.parameters)) continue;
       this.event(stack, logicalId, r.type, `${verb}_IN_PROGRESS`, existing?.physicalId ?? '');
       try {
-        const physicalId = await handler.apply(
-          stack,
-          next.parameters,
-          r.parameters,
-          existing?.physicalId,
-          rollingBack,
-        );
+        const physicalId = await handler.apply(stack, next.parameters, r, existing?.physicalId, rollingBack);
         if (existing && physicalId !== existing.physicalId) replaced.add(logicalId);
         stack.resources.set(logicalId, {
           logicalId,
@@ -1157,6 +1171,8 @@ export class FakeAws {
         ListenerArn: listenerArn,
         DefaultTargetGroupArn: tg.arn,
         ServiceSecurityGroupId: 'sg-0service',
+        LoadBalancerFullName: lbArn.slice(lbArn.indexOf(':loadbalancer/') + ':loadbalancer/'.length),
+        DefaultTargetGroupFullName: tg.arn.slice(tg.arn.indexOf(':targetgroup/') + 1),
       });
     }
     if (p.PipelineName) {
@@ -1196,30 +1212,22 @@ export class FakeAws {
   // ---------------------------------------------------------------------------------------------------------
 
   private resourceHandler(type: string): {
-    skip?: (params: Record<string, string>, refs: readonly string[]) => boolean;
     apply: (
       stack: FakeStack,
       params: Record<string, string>,
-      refs: readonly string[],
+      resource: TemplateResource,
       physicalId: string | undefined,
       rollingBack: boolean,
     ) => Promise<string>;
     delete: (stack: FakeStack, physicalId: string) => Promise<void>;
   } {
-    const isLane = (params: Record<string, string>) => params.LaneMatchRegex !== undefined;
-    const baseline = (params: Record<string, string>) => params.IsBaseline === 'true';
     switch (type) {
       case 'AWS::ElasticLoadBalancingV2::TargetGroup':
         return {
-          skip: (params, refs) =>
-            isLane(params) &&
-            (baseline(params) || (refs.includes('AlternateTargetGroupName') && params.BlueGreen !== 'true')),
-          apply: async (_stack, params, refs, physicalId) => {
+          apply: async (_stack, params, resource, physicalId) => {
             await this.clock.sleep(this.latencies.resource);
             if (physicalId) return physicalId;
-            const name = refs.includes('AlternateTargetGroupName')
-              ? params.AlternateTargetGroupName!
-              : (params.TargetGroupName ?? `tg-${this.id()}`);
+            const name = resolveValue(resource.properties.Name, params) ?? `tg-${this.id()}`;
             if ([...this.targetGroups.values()].some((t) => t.name === name)) {
               throw new ResourceFailure(
                 'TargetGroup',
@@ -1269,16 +1277,13 @@ export class FakeAws {
         };
       case 'AWS::ECS::Service':
         return {
-          apply: (stack, params, _refs, physicalId, rollingBack) =>
+          apply: (stack, params, _resource, physicalId, rollingBack) =>
             this.applyEcsService(stack, params, physicalId, rollingBack),
           delete: (_stack, arn) => this.deleteEcsService(arn),
         };
       case 'AWS::ElasticLoadBalancingV2::ListenerRule':
         return {
-          skip: (params, refs) =>
-            isLane(params) &&
-            (baseline(params) || (refs.includes('TestRulePriority') && params.BlueGreen !== 'true')),
-          apply: (stack, params, _refs, physicalId) => this.applyRule(stack, params, physicalId),
+          apply: (stack, params, resource, physicalId) => this.applyRule(stack, params, resource, physicalId),
           delete: async (_stack, arn) => {
             await this.clock.sleep(this.latencies.resource / 2);
             for (const l of this.listeners.values()) l.rules = l.rules.filter((r) => r.arn !== arn);
@@ -1287,10 +1292,12 @@ export class FakeAws {
         };
       case 'AWS::CloudWatch::Alarm':
         return {
-          apply: async (stack, params, _refs, physicalId) => {
+          apply: async (stack, params, resource, physicalId) => {
             await this.clock.sleep(this.latencies.api);
             if (physicalId) return physicalId;
-            const name = `${params.AlarmPrefix ?? stack.stackName}-${this.id().slice(0, 4)}`;
+            const name =
+              resolveValue(resource.properties.AlarmName, params) ??
+              `${params.AlarmPrefix ?? stack.stackName}-${this.id().slice(0, 4)}`;
             this.alarms.set(name, { name, state: 'OK' });
             return name;
           },
@@ -1300,7 +1307,7 @@ export class FakeAws {
         };
       default:
         return {
-          apply: async (_stack, _params, _refs, physicalId) => {
+          apply: async (_stack, _params, _resource, physicalId) => {
             await this.clock.sleep(this.latencies.api);
             return physicalId ?? this.id('res-');
           },
@@ -1474,6 +1481,7 @@ export class FakeAws {
   private async applyRule(
     stack: FakeStack,
     params: Record<string, string>,
+    resource: TemplateResource,
     physicalId: string | undefined,
   ): Promise<string> {
     await this.clock.sleep(this.latencies.resource / 2);
@@ -1484,15 +1492,12 @@ export class FakeAws {
         'ListenerRule',
         `Resource handler returned message: "One or more listeners not found" (HandlerErrorCode: NotFound)`,
       );
-    const priority = Number(params.RulePriority);
-    const tg = this.laneTargetGroup(stack, params);
+    // The rule's own properties say which priority parameter, which conditions and which target group.
+    const priority = Number(resolveValue(resource.properties.Priority, params));
+    const tgLogicalId = forwardTargetOf(resource.properties.Actions);
+    const tg = tgLogicalId ? stack.resources.get(tgLogicalId)?.physicalId : undefined;
     if (!tg) throw new ResourceFailure('ListenerRule', 'the target group of the rule does not exist');
-    const conditions: AlbHttpHeaderCondition[] = [
-      {
-        Field: 'http-header',
-        HttpHeaderConfig: { HttpHeaderName: 'tracestate', RegexValues: [params.LaneMatchRegex!] },
-      },
-    ];
+    const conditions = headerConditionsOf(resource.properties.Conditions, params);
     const clash = listener.rules.find((r) => r.priority === priority && r.arn !== physicalId);
     if (!Number.isInteger(priority) || priority < 1 || priority > 50_000 || clash) {
       throw new ResourceFailure(
@@ -1796,4 +1801,67 @@ export class FakeAws {
       })),
     };
   }
+}
+
+/** A property value with `Ref`s to parameters and `${Param}`s in `Fn::Sub` resolved; undefined when it is anything else. */
+function resolveValue(node: unknown, params: Readonly<Record<string, string>>): string | undefined {
+  if (typeof node === 'string' || typeof node === 'number') return String(node);
+  if (!node || typeof node !== 'object' || Array.isArray(node)) return undefined;
+  const o = node as Record<string, unknown>;
+  if (typeof o.Ref === 'string') return params[o.Ref];
+  if (typeof o['Fn::Sub'] === 'string') {
+    let missing = false;
+    const out = o['Fn::Sub'].replace(/\$\{([A-Za-z0-9]+)\}/g, (_m, name: string) => {
+      const v = params[name];
+      if (v === undefined) missing = true;
+      return v ?? '';
+    });
+    return missing ? undefined : out;
+  }
+  return undefined;
+}
+
+/** The logical id of the target group a rule forwards to (the heaviest of a weighted forward). */
+function forwardTargetOf(actions: unknown): string | undefined {
+  const forward = Array.isArray(actions)
+    ? (actions as Record<string, unknown>[]).find((a) => a.Type === 'forward')
+    : undefined;
+  if (!forward) return undefined;
+  const refOf = (n: unknown) =>
+    n && typeof n === 'object' && typeof (n as { Ref?: unknown }).Ref === 'string'
+      ? (n as { Ref: string }).Ref
+      : undefined;
+  if (forward.TargetGroupArn !== undefined) return refOf(forward.TargetGroupArn);
+  const groups =
+    (forward.ForwardConfig as { TargetGroups?: { TargetGroupArn?: unknown; Weight?: number }[] })
+      ?.TargetGroups ?? [];
+  const heaviest = [...groups].sort((a, b) => (b.Weight ?? 1) - (a.Weight ?? 1))[0];
+  return heaviest ? refOf(heaviest.TargetGroupArn) : undefined;
+}
+
+/** A rule's http-header conditions with parameter references resolved. */
+function headerConditionsOf(
+  conditions: unknown,
+  params: Readonly<Record<string, string>>,
+): AlbHttpHeaderCondition[] {
+  const out: AlbHttpHeaderCondition[] = [];
+  for (const c of Array.isArray(conditions) ? (conditions as Record<string, unknown>[]) : []) {
+    const config = c.HttpHeaderConfig as Record<string, unknown> | undefined;
+    if (c.Field !== 'http-header' || !config) continue;
+    const list = (v: unknown) =>
+      Array.isArray(v)
+        ? v.map((x) => resolveValue(x, params)).filter((x): x is string => x !== undefined)
+        : undefined;
+    const values = list(config.Values);
+    const regex = list(config.RegexValues);
+    out.push({
+      Field: 'http-header',
+      HttpHeaderConfig: {
+        HttpHeaderName: resolveValue(config.HttpHeaderName, params) ?? '',
+        ...(values ? { Values: values } : {}),
+        ...(regex ? { RegexValues: regex } : {}),
+      },
+    });
+  }
+  return out;
 }

@@ -1,14 +1,14 @@
 /**
- * Fixtures for tests against the fake: small templates that declare the same parameters as core's contracts
- * (the lane stack's `LANE_STACK_PARAMETER_NAMES`; the shared stacks' names from core's naming), a
+ * Fixtures for tests against the fake: the real lane stack template (`templates/ci/service-stack.yaml`), small
+ * templates for the shared stacks (named by core's naming), a
  * {@link TemplateSource} over them, and a "world" wiring a virtual clock, the fake, its clients and a pipeline
  * runner that plays CodeBuild running the shared buildspec's steps.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import {
   type AwsEnvironmentConfig,
   environmentNames,
-  LANE_STACK_PARAMETER_NAMES,
   type LanesConfig,
   loadConfigOrThrow,
   type ServiceConfig,
@@ -24,129 +24,16 @@ import { fakeClients } from './plug.js';
 import { VirtualClock } from './virtual-clock.js';
 
 const ref = (name: string) => ({ Ref: name });
-const imp = (stackParam: string, key: string) => ({
-  'Fn::ImportValue': { 'Fn::Sub': `\${${stackParam}}:${key}` },
-});
 
-/** The lane stack fixture: every parameter of core's contract; the rule depends on the service. */
-export function laneStackFixture(): string {
-  const Parameters = Object.fromEntries(LANE_STACK_PARAMETER_NAMES.map((n) => [n, { Type: 'String' }]));
-  return JSON.stringify(
-    {
-      AWSTemplateFormatVersion: '2010-09-09',
-      Description: 'fixture: one lane of one service (ci/service-stack.yaml contract)',
-      Parameters,
-      Conditions: {
-        IsLane: { 'Fn::Equals': [ref('IsBaseline'), 'false'] },
-        IsBlueGreen: { 'Fn::Equals': [ref('BlueGreen'), 'true'] },
-      },
-      Resources: {
-        LaneTargetGroup: {
-          Type: 'AWS::ElasticLoadBalancingV2::TargetGroup',
-          Condition: 'IsLane',
-          Properties: {
-            Name: ref('TargetGroupName'),
-            Port: ref('ContainerPort'),
-            HealthCheckPath: ref('HealthPath'),
-            VpcId: imp('NetworkStackName', 'VpcId'),
-          },
-        },
-        AlternateTargetGroup: {
-          Type: 'AWS::ElasticLoadBalancingV2::TargetGroup',
-          Condition: 'IsBlueGreen',
-          Properties: { Name: ref('AlternateTargetGroupName') },
-        },
-        TaskDefinition: {
-          Type: 'AWS::ECS::TaskDefinition',
-          Properties: {
-            Family: ref('TaskFamily'),
-            Cpu: ref('Cpu'),
-            Memory: ref('Memory'),
-            ContainerDefinitions: [
-              {
-                Name: 'app',
-                Image: ref('ImageUri'),
-                PortMappings: [{ ContainerPort: ref('ContainerPort') }],
-                Environment: [
-                  { Name: 'ENV', Value: ref('EnvName') },
-                  { Name: 'LANE', Value: ref('LaneName') },
-                ],
-                LogConfiguration: { Options: { 'awslogs-group': imp('LogStackName', 'LogGroupName') } },
-              },
-            ],
-          },
-        },
-        Service: {
-          Type: 'AWS::ECS::Service',
-          Properties: {
-            ServiceName: ref('EcsServiceName'),
-            Cluster: ref('ClusterName'),
-            TaskDefinition: ref('TaskDefinition'),
-            DesiredCount: ref('DesiredCount'),
-            DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true } },
-            LoadBalancers: [
-              {
-                ContainerName: 'app',
-                ContainerPort: ref('ContainerPort'),
-                TargetGroupArn: {
-                  'Fn::If': ['IsLane', ref('LaneTargetGroup'), imp('AlbStackName', 'DefaultTargetGroupArn')],
-                },
-              },
-            ],
-            ServiceRegistries: [{ RegistryArn: imp('SdStackName', 'CloudMapServiceArn') }],
-            NetworkConfiguration: {
-              AwsvpcConfiguration: { Subnets: imp('NetworkStackName', 'PrivateSubnets') },
-            },
-          },
-        },
-        ListenerRule: {
-          Type: 'AWS::ElasticLoadBalancingV2::ListenerRule',
-          Condition: 'IsLane',
-          DependsOn: 'Service',
-          Properties: {
-            ListenerArn: imp('AlbStackName', 'ListenerArn'),
-            Priority: ref('RulePriority'),
-            Conditions: [
-              {
-                Field: 'http-header',
-                HttpHeaderConfig: { HttpHeaderName: 'tracestate', RegexValues: [ref('LaneMatchRegex')] },
-              },
-            ],
-            Actions: [{ Type: 'forward', TargetGroupArn: ref('LaneTargetGroup') }],
-          },
-        },
-        TestListenerRule: {
-          Type: 'AWS::ElasticLoadBalancingV2::ListenerRule',
-          Condition: 'IsBlueGreen',
-          DependsOn: 'Service',
-          Properties: {
-            Priority: ref('TestRulePriority'),
-            Conditions: [
-              { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: ref('TestHeaderName') } },
-            ],
-          },
-        },
-        Alarm5xx: {
-          Type: 'AWS::CloudWatch::Alarm',
-          Properties: {
-            AlarmName: { 'Fn::Sub': '${AlarmPrefix}-5xx' },
-            AlarmActions: [ref('AlarmTopicArn')],
-          },
-          DependsOn: 'Service',
-        },
-        AlarmRunning: {
-          Type: 'AWS::CloudWatch::Alarm',
-          Properties: {
-            AlarmName: { 'Fn::Sub': '${AlarmPrefix}-running' },
-            Dimensions: [{ Value: { 'Fn::GetAtt': ['Service', 'Name'] } }],
-          },
-        },
-      },
-      Outputs: { ServiceArn: { Value: ref('Service') } },
-    },
-    null,
-    2,
-  );
+/** The committed lane stack template that `lanes synth` writes, resolved from this module to the repo root. */
+export const REAL_LANE_STACK_TEMPLATE = new URL(
+  '../../../../templates/ci/service-stack.yaml',
+  import.meta.url,
+);
+
+/** The real lane stack template (`templates/ci/service-stack.yaml`), as the fake deploys it. */
+export function laneStackTemplate(): string {
+  return readFileSync(REAL_LANE_STACK_TEMPLATE, 'utf8');
 }
 
 /** A fixture template with the given parameters and one resource of `type`. */
@@ -163,7 +50,7 @@ function simpleTemplate(
 /** The fixture template source: the lane stack above and the shared stacks by core's names. */
 export function fixtureTemplates(): TemplateSource {
   return {
-    laneStackTemplate: async () => laneStackFixture(),
+    laneStackTemplate: async () => laneStackTemplate(),
     environmentStacks: async (config: LanesConfig, env: AwsEnvironmentConfig): Promise<StackTemplate[]> => {
       const names = environmentNames(env.name);
       return [

@@ -1,7 +1,9 @@
 /**
  * `@ecs-lanes/aws/fake`: the in-memory AWS fake the control plane is tested against, its SDK plug, virtual
- * time, and fixtures (templates declaring core's parameter contracts). Test support: not for production use.
+ * time, and fixtures (the real lane stack template, small
+ * shared-stack templates) and a CloudFormation condition evaluator. Test support: not for production use.
  */
+export * from './conditions.js';
 export * from './fake-aws.js';
 export * from './fixtures.js';
 export * from './plug.js';

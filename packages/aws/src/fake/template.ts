@@ -1,61 +1,151 @@
 /**
- * The little of a CloudFormation template the fake needs: parameter names (with or without defaults), the
- * resources with their types and dependencies (DependsOn, Ref, Fn::GetAtt, ${X} in Fn::Sub), and the imports
- * (`Fn::ImportValue` of `${SomeStackName}:Key`). JSON templates are read fully; YAML templates through a
- * line scanner good for the block style CDK and hand-written templates use.
+ * What the fake reads from a CloudFormation template: parameters (with their defaults), the `Conditions`
+ * section, the `Rules` section, and the resources with their types, `Condition`, properties and dependencies
+ * (DependsOn, Ref, Fn::GetAtt, ${X} in Fn::Sub) and the imports (`Fn::ImportValue` of `${SomeStackName}:Key`).
+ * JSON and YAML templates are parsed fully into the same object model (long-form intrinsics). Short-form
+ * YAML tags (`!Ref`, ...) are refused: no template ecs-lanes writes uses them, and reading them as plain
+ * strings would silently drop references.
  */
+import { parseDocument } from 'yaml';
+
+/** An import of an export named `${stackParameter}:key`. */
+export interface TemplateImport {
+  readonly stackParameter: string;
+  readonly key: string;
+}
 
 /** One resource of a template. */
 export interface TemplateResource {
   readonly logicalId: string;
   readonly type: string;
+  /** The name of the condition the resource is created under, when it has one. */
+  readonly condition?: string;
+  /** The resource's properties as written (long-form intrinsics). */
+  readonly properties: Readonly<Record<string, unknown>>;
   /** Logical ids of the resources it depends on. */
   readonly dependsOn: readonly string[];
   /** Parameters it references. */
   readonly parameters: readonly string[];
+  /** The exports it imports. */
+  readonly imports: readonly TemplateImport[];
+}
+
+/** A template parameter. */
+export interface TemplateParameter {
+  readonly hasDefault: boolean;
+  /** The default, as CloudFormation passes it (a string). */
+  readonly default?: string;
+}
+
+/** A rule of the template's `Rules` section. */
+export interface TemplateRule {
+  readonly ruleCondition?: unknown;
+  readonly assertions: readonly { readonly assert: unknown; readonly description?: string }[];
 }
 
 /** What the fake reads from a template. */
 export interface TemplateInfo {
-  /** Parameter names, with whether each has a default. */
-  readonly parameters: ReadonlyMap<string, { readonly hasDefault: boolean }>;
+  readonly parameters: ReadonlyMap<string, TemplateParameter>;
+  /** The `Conditions` section: condition name to its (unevaluated) expression. */
+  readonly conditions: Readonly<Record<string, unknown>>;
+  readonly rules: ReadonlyMap<string, TemplateRule>;
   readonly resources: ReadonlyMap<string, TemplateResource>;
-  /** Imported export names as `${ParamName}:Key` patterns. */
-  readonly imports: readonly { readonly stackParameter: string; readonly key: string }[];
+  /** Imports of the whole template (resources and outputs). */
+  readonly imports: readonly TemplateImport[];
+  /** Imports of the outputs. */
+  readonly outputImports: readonly TemplateImport[];
 }
 
-const IMPORT_PATTERN = /\$\{(\w+)\}:([A-Za-z0-9-]+)/g;
+interface TemplateDocument {
+  Parameters?: Record<string, { Default?: unknown }>;
+  Conditions?: Record<string, unknown>;
+  Rules?: Record<
+    string,
+    { RuleCondition?: unknown; Assertions?: { Assert: unknown; AssertDescription?: string }[] }
+  >;
+  Resources?: Record<
+    string,
+    { Type: string; Condition?: string; DependsOn?: string | string[]; Properties?: Record<string, unknown> }
+  >;
+  Outputs?: unknown;
+}
+
+/** Parses a JSON or YAML template body into its object model. */
+export function parseTemplate(body: string): TemplateDocument {
+  try {
+    return JSON.parse(body) as TemplateDocument;
+  } catch {
+    // not JSON: YAML
+  }
+  const doc = parseDocument(body);
+  const problems = [...doc.errors, ...doc.warnings];
+  if (problems.length) {
+    throw new Error(
+      `template: ${problems.map((p) => p.message).join('; ')}` +
+        (problems.some((p) => /tag/i.test(p.message))
+          ? ' (short-form intrinsic tags such as !Ref are not supported; write Ref:, Fn::Sub:, ...)'
+          : ''),
+    );
+  }
+  const value: unknown = doc.toJS();
+  if (!value || typeof value !== 'object') throw new Error('template: not a mapping');
+  return value as TemplateDocument;
+}
 
 /** Reads a template body. */
 export function readTemplate(body: string): TemplateInfo {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return readYaml(body);
-  }
-  const doc = json as {
-    Parameters?: Record<string, { Default?: unknown }>;
-    Resources?: Record<string, { Type: string; DependsOn?: string | string[]; Properties?: unknown }>;
-  };
-  const parameters = new Map<string, { hasDefault: boolean }>();
+  const doc = parseTemplate(body);
+  const parameters = new Map<string, TemplateParameter>();
   for (const [name, p] of Object.entries(doc.Parameters ?? {})) {
-    parameters.set(name, { hasDefault: p.Default !== undefined });
+    parameters.set(
+      name,
+      p.Default === undefined ? { hasDefault: false } : { hasDefault: true, default: String(p.Default) },
+    );
+  }
+  const rules = new Map<string, TemplateRule>();
+  for (const [name, r] of Object.entries(doc.Rules ?? {})) {
+    rules.set(name, {
+      ...(r.RuleCondition !== undefined ? { ruleCondition: r.RuleCondition } : {}),
+      assertions: (r.Assertions ?? []).map((a) => ({
+        assert: a.Assert,
+        ...(a.AssertDescription !== undefined ? { description: a.AssertDescription } : {}),
+      })),
+    });
   }
   const names = new Set(Object.keys(doc.Resources ?? {}));
   const resources = new Map<string, TemplateResource>();
+  const allImports: TemplateImport[] = [];
   for (const [logicalId, r] of Object.entries(doc.Resources ?? {})) {
     const refs = collectRefs(r.Properties);
     const explicit =
       r.DependsOn === undefined ? [] : Array.isArray(r.DependsOn) ? r.DependsOn : [r.DependsOn];
+    const imports = collectImports(r.Properties);
+    allImports.push(...imports);
     resources.set(logicalId, {
       logicalId,
       type: r.Type,
-      dependsOn: [...new Set([...explicit, ...refs.filter((n) => names.has(n))])],
+      ...(r.Condition !== undefined ? { condition: r.Condition } : {}),
+      properties: r.Properties ?? {},
+      dependsOn: [...new Set([...explicit, ...refs.filter((n) => names.has(n) && n !== logicalId)])],
       parameters: [...new Set(refs.filter((n) => parameters.has(n)))],
+      imports,
     });
   }
-  return { parameters, resources, imports: importsOf(body) };
+  const outputImports = collectImports(doc.Outputs);
+  return {
+    parameters,
+    conditions: doc.Conditions ?? {},
+    rules,
+    resources,
+    imports: unique([...allImports, ...outputImports]),
+    outputImports,
+  };
+}
+
+function unique(imports: readonly TemplateImport[]): TemplateImport[] {
+  const seen = new Map<string, TemplateImport>();
+  for (const i of imports) seen.set(`${i.stackParameter}:${i.key}`, i);
+  return [...seen.values()];
 }
 
 function collectRefs(node: unknown, out: string[] = []): string[] {
@@ -82,95 +172,28 @@ function collectRefs(node: unknown, out: string[] = []): string[] {
   return out;
 }
 
-function importsOf(body: string) {
-  const out: { stackParameter: string; key: string }[] = [];
-  for (const m of body.matchAll(IMPORT_PATTERN)) {
-    if (/StackName$/.test(m[1]!)) out.push({ stackParameter: m[1]!, key: m[2]! });
-  }
-  return out;
-}
+const IMPORT_PATTERN = /^\$\{(\w+StackName)\}:([A-Za-z0-9-]+)$/;
 
-/** Top-level sections of a block-style YAML document, as lines. */
-function yamlSections(body: string): Map<string, string[]> {
-  const sections = new Map<string, string[]>();
-  let current: string[] | undefined;
-  for (const line of body.split(/\r?\n/)) {
-    const top = /^([A-Za-z]+):/.exec(line);
-    if (top) {
-      current = [];
-      sections.set(top[1]!, current);
-    } else if (current) current.push(line);
-  }
-  return sections;
-}
-
-/** Entries (name, lines) of a section at the given indent. */
-function yamlEntries(lines: readonly string[]): Map<string, string[]> {
-  const entries = new Map<string, string[]>();
-  const indent = lines.find((l) => l.trim() && !l.trim().startsWith('#'))?.match(/^( +)/)?.[1]?.length ?? 2;
-  let current: string[] | undefined;
-  for (const line of lines) {
-    const m = new RegExp(`^ {${indent}}["']?([A-Za-z0-9]+)["']?:`).exec(line);
-    if (m) {
-      current = [line];
-      entries.set(m[1]!, current);
-    } else if (current) current.push(line);
-  }
-  return entries;
-}
-
-function readYaml(body: string): TemplateInfo {
-  const sections = yamlSections(body);
-  const parameters = new Map<string, { hasDefault: boolean }>();
-  for (const [name, lines] of yamlEntries(sections.get('Parameters') ?? [])) {
-    parameters.set(name, { hasDefault: lines.some((l) => /^\s+Default:/.test(l)) });
-  }
-  const entries = yamlEntries(sections.get('Resources') ?? []);
-  const names = new Set(entries.keys());
-  const resources = new Map<string, TemplateResource>();
-  for (const [logicalId, lines] of entries) {
-    const text = lines.join('\n');
-    const q = `["']?`;
-    const type = new RegExp(`^\\s+Type:\\s*${q}([A-Za-z0-9:]+)`, 'm').exec(text)?.[1] ?? 'Unknown';
-    const refs: string[] = [];
-    for (const m of text.matchAll(new RegExp(`(?:!Ref\\s+|${q}Ref${q}:\\s*)${q}([A-Za-z0-9]+)`, 'g')))
-      refs.push(m[1]!);
-    for (const m of text.matchAll(
-      new RegExp(`(?:!GetAtt\\s+|${q}Fn::GetAtt${q}:\\s*(?:\\[\\s*|\\n\\s*-\\s*)?)${q}([A-Za-z0-9]+)`, 'g'),
-    ))
-      refs.push(m[1]!);
-    for (const m of text.matchAll(/\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}/g)) refs.push(m[1]!);
-    const depends: string[] = [];
-    const inline = new RegExp(`^\\s+DependsOn:\\s*(\\[[^\\]]*\\]|${q}[A-Za-z0-9]+${q})\\s*$`, 'm').exec(text);
-    if (inline)
-      depends.push(
-        ...inline[1]!
-          .replace(/[[\]\s"']/g, '')
-          .split(',')
-          .filter(Boolean),
-      );
-    else {
-      const at = lines.findIndex((l) => /^\s+DependsOn:\s*$/.test(l));
-      if (at !== -1) {
-        for (const l of lines.slice(at + 1)) {
-          const item = new RegExp(`^\\s+-\\s*${q}([A-Za-z0-9]+)`).exec(l);
-          if (!item) break;
-          depends.push(item[1]!);
-        }
-      }
+function collectImports(node: unknown, out: TemplateImport[] = []): TemplateImport[] {
+  if (Array.isArray(node)) {
+    for (const n of node) collectImports(n, out);
+  } else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'Fn::ImportValue') {
+        const sub =
+          value && typeof value === 'object' && !Array.isArray(value)
+            ? (value as Record<string, unknown>)['Fn::Sub']
+            : undefined;
+        const m = typeof sub === 'string' ? IMPORT_PATTERN.exec(sub) : null;
+        if (m) out.push({ stackParameter: m[1]!, key: m[2]! });
+      } else collectImports(value, out);
     }
-    resources.set(logicalId, {
-      logicalId,
-      type,
-      dependsOn: [...new Set([...depends, ...refs.filter((n) => names.has(n) && n !== logicalId)])],
-      parameters: [...new Set(refs.filter((n) => parameters.has(n)))],
-    });
   }
-  return { parameters, resources, imports: importsOf(body) };
+  return unique(out);
 }
 
-/** Resources in creation order: every resource after the ones it depends on. */
-export function creationOrder(info: TemplateInfo): string[] {
+/** Resources in creation order: every resource after the ones it depends on (dependencies absent from the template are ignored). */
+export function creationOrder(info: Pick<TemplateInfo, 'resources'>): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   const visit = (id: string) => {
@@ -184,6 +207,6 @@ export function creationOrder(info: TemplateInfo): string[] {
 }
 
 /** Resources in deletion order: the reverse of creation (dependents first). */
-export function deletionOrder(info: TemplateInfo): string[] {
+export function deletionOrder(info: Pick<TemplateInfo, 'resources'>): string[] {
   return creationOrder(info).reverse();
 }
