@@ -283,3 +283,14 @@ describe('lane commands', () => {
     expect(target.calls).toEqual(['status gray', 'rollback gray to=0000001']);
   });
 });
+
+describe('lanes down', () => {
+  it('says so, in text or JSON, when the local environment is not running', async () => {
+    const dir = project();
+    const text = await runLanes(dir, ['down']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/The local environment "local" was not running\./);
+    const json = await runLanes(dir, ['down', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ env: 'local', stopped: false });
+  });
+});
