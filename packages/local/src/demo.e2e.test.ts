@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatRoute, runDemo } from './demo.js';
-import { cleanup, exampleConfig, projectDir } from './e2e-helpers.js';
+import { cleanup, e2ePort, exampleConfig, projectDir } from './e2e-helpers.js';
 import type { LocalEnvironment } from './environment.js';
 
 const dir = projectDir('demo');
@@ -15,7 +15,7 @@ describe('lanes demo', () => {
       config,
       root,
       dir,
-      basePort: 7400,
+      basePort: e2ePort(0),
       keep: true,
       out: (l) => lines.push(l),
     });
@@ -27,10 +27,12 @@ describe('lanes demo', () => {
       'web(base 1.0.0) -> orders(base 1.0.0) -> inventory(base 1.0.0)',
     );
     expect(result.ok).toBe(true);
-    expect(lines.join('\n')).toContain("curl -s http://127.0.0.1:7402/ -H 'tracestate: ctx=lane:gray'");
+    expect(lines.join('\n')).toContain(
+      `curl -s http://127.0.0.1:${e2ePort(2)}/ -H 'tracestate: ctx=lane:gray'`,
+    );
     // --keep left it running: the gateway still answers, then down stops it.
-    expect((await fetch('http://127.0.0.1:7402/healthz')).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${e2ePort(2)}/healthz`)).status).toBe(200);
     await environment.down();
-    await expect(fetch('http://127.0.0.1:7402/healthz')).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${e2ePort(2)}/healthz`)).rejects.toThrow();
   });
 });

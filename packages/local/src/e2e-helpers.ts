@@ -17,6 +17,14 @@ import { StateStore } from './state.js';
 /** The checkout's root. */
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
+/**
+ * The port `n` of the e2e tests' range: 7400 + n, shifted by `LANES_E2E_PORT_OFFSET` (default 0) so that
+ * test runs in sibling checkouts on one machine do not collide.
+ */
+export function e2ePort(n: number): number {
+  return 7400 + Number(process.env.LANES_E2E_PORT_OFFSET ?? 0) + n;
+}
+
 /** The example project. */
 export async function exampleConfig(): Promise<{ config: LanesConfig; root: string }> {
   const file = path.join(REPO, 'examples', 'lanes.yaml');

@@ -4,18 +4,18 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { UserError, verifyPassed } from '@ecs-lanes/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, demoEnvironment, hops, projectDir, request } from './e2e-helpers.js';
+import { cleanup, demoEnvironment, e2ePort, hops, projectDir, request } from './e2e-helpers.js';
 import type { LocalEnvironment } from './environment.js';
 
 const exec = promisify(execFile);
 const dir = projectDir('lanes');
 let env: LocalEnvironment;
-const web = 'http://127.0.0.1:7422/';
-const orders = 'http://127.0.0.1:7423/';
+const web = `http://127.0.0.1:${e2ePort(22)}/`;
+const orders = `http://127.0.0.1:${e2ePort(23)}/`;
 const ref = (service: string, lane: string) => ({ service, lane, env: 'local' });
 
 beforeAll(async () => {
-  env = await demoEnvironment(dir, 7420);
+  env = await demoEnvironment(dir, e2ePort(20));
   await env.up();
   await env.deploy({ ...ref('orders', 'gray'), branch: 'gray' });
 });
@@ -32,7 +32,7 @@ describe('lane lifecycle on the local target', () => {
     ]);
     expect(lanes.find((l) => l.lane === 'gray')).toMatchObject({
       branch: 'gray',
-      url: 'http://127.0.0.1:7423',
+      url: `http://127.0.0.1:${e2ePort(23)}`,
     });
   });
 

@@ -3,17 +3,26 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSupervisor } from './client.js';
-import { cleanup, demoEnvironment, eventually, hops, projectDir, REPO, request } from './e2e-helpers.js';
+import {
+  cleanup,
+  demoEnvironment,
+  e2ePort,
+  eventually,
+  hops,
+  projectDir,
+  REPO,
+  request,
+} from './e2e-helpers.js';
 import type { LocalEnvironment } from './environment.js';
 import { groupAlive } from './process.js';
 
 const exec = promisify(execFile);
 const dir = projectDir('recovery');
 let env: LocalEnvironment;
-const web = 'http://127.0.0.1:7442/';
+const web = `http://127.0.0.1:${e2ePort(42)}/`;
 
 beforeAll(async () => {
-  env = await demoEnvironment(dir, 7440);
+  env = await demoEnvironment(dir, e2ePort(40));
   await env.up();
 });
 afterAll(() => cleanup(env, dir));
@@ -71,12 +80,12 @@ describe('local target resilience', () => {
 
   it('refuses a port in use with a clear error and leaves running lanes untouched', async () => {
     const blocker = net.createServer();
-    await new Promise<void>((r) => blocker.listen(7463, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => blocker.listen(e2ePort(63), '127.0.0.1', () => r()));
     const otherDir = projectDir('port');
-    const other = await demoEnvironment(otherDir, 7460);
+    const other = await demoEnvironment(otherDir, e2ePort(60));
     try {
       await expect(other.up()).rejects.toThrow(
-        /cannot start the local environment "local": port 7463 \(the gateway of orders\) is in use by another process/,
+        `cannot start the local environment "local": port ${e2ePort(63)} (the gateway of orders) is in use by another process`,
       );
       expect(await findSupervisor(other.paths, 'local')).toBeUndefined();
     } finally {
