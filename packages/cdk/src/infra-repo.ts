@@ -16,7 +16,6 @@ import { AlbStack } from './alb-stack.js';
 import { EcrStack } from './ecr-stack.js';
 import {
   infraRepoFiles,
-  POLICY_FILES,
   type SynthesizedTemplates,
   type SynthOptions,
   type TemplateKind,
