@@ -97,13 +97,19 @@ describe('LanePropagator with the OpenTelemetry SDK', () => {
   it.each([
     ['no traceparent', {}],
     ['an invalid traceparent', { traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01' }],
-  ])('keeps the lane over a hop with %s (a new trace starts)', async (_, extra) => {
-    const { sent, lane } = await hop({ ...extra, tracestate: 'congo=t61rcWkgMzE,ctx=lane:gray' }, withLanes);
-    expect(sent.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
-    expect(sent.traceparent).not.toContain(TRACE_ID);
-    expect(sent.tracestate).toBe('ctx=lane:gray,congo=t61rcWkgMzE');
-    expect(lane).toBe('gray');
-  });
+  ])(
+    'keeps the lane over a hop with %s (a new trace starts, other vendors are not forwarded)',
+    async (_, extra) => {
+      const { sent, lane } = await hop(
+        { ...extra, tracestate: 'congo=t61rcWkgMzE,ctx=lane:gray' },
+        withLanes,
+      );
+      expect(sent.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+      expect(sent.traceparent).not.toContain(TRACE_ID);
+      expect(sent.tracestate).toBe('ctx=lane:gray');
+      expect(lane).toBe('gray');
+    },
+  );
 
   it('control: the W3C propagator alone loses the lane without a traceparent (why LanePropagator exists)', async () => {
     const { sent } = await hop({ tracestate: 'ctx=lane:gray' }, w3cOnly);
@@ -166,8 +172,8 @@ describe('LanePropagator with the OpenTelemetry SDK', () => {
       const url = `http://127.0.0.1:${(service.address() as AddressInfo).port}/`;
       const answer = await (await fetch(url, { headers: { tracestate: 'congo=1,ctx=lane:gray' } })).text();
       expect(answer).toBe('gray');
-      expect(received.at(-1)!.tracestate).toBe('ctx=lane:gray,congo=1');
-      expect(received.at(-1)!.traceparent).toBeDefined();
+      expect(received.at(-1)!.tracestate).toBe('ctx=lane:gray');
+      expect(received.at(-1)!.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]$/);
     } finally {
       service.closeAllConnections();
       await new Promise((resolve) => service.close(resolve));
