@@ -292,3 +292,159 @@ describe('what a service with the SDK sends on the next hop (no OpenTelemetry)',
     });
   });
 });
+
+describe('with OpenTelemetry auto-instrumentation (instrumentation-http and instrumentation-undici) next to the SDK', () => {
+  let next: Awaited<ReturnType<typeof recorder>>;
+  const services: RunningService[] = [];
+  const urls: Record<string, string> = {};
+
+  beforeAll(async () => {
+    next = await recorder();
+    for (const client of ['lanes-fetch', 'propagating-fetch', 'interceptor']) {
+      const service = await startService('sdk-service.ts', `a-otel-${client}`, {
+        OTEL: '1',
+        ENV: 'dev',
+        LANE: 'base',
+        CLIENT: client,
+        NEXT: client === 'lanes-fetch' ? 'http://next/' : `http://${next.address}/`,
+        NEXT_SERVICES: JSON.stringify({ next: { base: [next.address] } }),
+      });
+      services.push(service);
+      urls[client] = service.url;
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all(services.map((service) => service.stop()));
+    next?.server.closeAllConnections();
+    await new Promise((resolve) => next?.server.close(resolve));
+  });
+
+  const otelCases: [string, Record<string, string>, { continued: boolean; tracestate: string }][] = [
+    [
+      'a valid traceparent: OpenTelemetry continues the trace, the lane is in its tracestate',
+      { traceparent: VALID, tracestate: 'congo=t61rcWkgMzE,ctx=lane:gray' },
+      { continued: true, tracestate: 'ctx=lane:gray,congo=t61rcWkgMzE' },
+    ],
+    [
+      'an edge request with only the lane: OpenTelemetry starts the trace, the lane goes with it',
+      { tracestate: 'ctx=lane:gray' },
+      { continued: false, tracestate: 'ctx=lane:gray' },
+    ],
+    [
+      'no traceparent: other vendors are discarded (by OpenTelemetry), the lane is kept',
+      { tracestate: 'congo=t61rcWkgMzE,ctx=lane:gray' },
+      { continued: false, tracestate: 'ctx=lane:gray' },
+    ],
+    [
+      'an invalid traceparent: the same',
+      { traceparent: `00-${TRACE_ID.toUpperCase()}-${PARENT_ID}-01`, tracestate: 'congo=1,ctx=lane:gray' },
+      { continued: false, tracestate: 'ctx=lane:gray' },
+    ],
+    [
+      'no lane: OpenTelemetry alone propagates, the SDK adds nothing',
+      { traceparent: VALID, tracestate: 'congo=1' },
+      { continued: true, tracestate: 'congo=1' },
+    ],
+  ];
+
+  describe.each(['lanes-fetch', 'propagating-fetch', 'interceptor'])('with %s', (client) => {
+    it.each(otelCases)('%s — one traceparent and one tracestate field', async (_, incoming, expected) => {
+      const answer = await send(urls[client]!, incoming);
+      const received = answer.next!.received;
+      expect(received.traceparent).toHaveLength(1);
+      expect(received.tracestate).toEqual([expected.tracestate]);
+      const [, traceId, parentId] = TRACEPARENT.exec(received.traceparent[0]!) ?? [];
+      if (expected.continued) expect(traceId).toBe(TRACE_ID);
+      else expect(traceId).toMatch(/^(?!0{32})(?!0af7651916cd43dd8448eb211c80319c)[0-9a-f]{32}$/);
+      expect(parentId).toMatch(/^(?!0{16})[0-9a-f]{16}$/);
+      expect(parentId).not.toBe(PARENT_ID);
+    });
+  });
+});
+
+describe('the polyglot chain: A (SDK) → B (plain OpenTelemetry, no SDK) → C (SDK) behind a lane rule', () => {
+  const services: RunningService[] = [];
+  let gateway: Server;
+  let a: RunningService;
+
+  beforeAll(async () => {
+    const cBase = await startService('sdk-service.ts', 'c', { ENV: 'dev', LANE: 'base' });
+    const cGray = await startService('sdk-service.ts', 'c', { ENV: 'dev', LANE: 'gray' });
+    services.push(cBase, cGray);
+    // C's load balancer: the ALB rule of lane gray, evaluated by core's model of the ALB (alb-match.ts).
+    const route = compileLaneRules([{ lane: 'gray', conditions: laneRuleConditions('gray') }]);
+    gateway = createServer((req, res) => {
+      const target = route(req.headers) === 'gray' ? cGray : cBase;
+      const upstream = httpRequest(
+        `${target.url}${req.url}`,
+        { headers: req.headers, agent: false },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.writeHead(502).end());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    const gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/`;
+    const b = await startService('otel-service.cjs', 'b', { NEXT: gatewayUrl });
+    services.push(b);
+    a = await startService('sdk-service.ts', 'a', {
+      ENV: 'dev',
+      LANE: 'base',
+      NEXT: 'http://b/',
+      NEXT_SERVICES: JSON.stringify({ b: { base: [`127.0.0.1:${b.port}`] } }),
+    });
+    services.push(a);
+  });
+
+  afterAll(async () => {
+    await Promise.all(services.map((service) => service.stop()));
+    gateway?.closeAllConnections();
+    await new Promise((resolve) => gateway?.close(resolve));
+  });
+
+  it('a request in lane gray reaches C’s gray instance, in one trace, with the lane at every hop', async () => {
+    const answer = await send(a.url, { tracestate: 'ctx=lane:gray' });
+    const b = answer.next!;
+    const c = b.next!;
+    expect([answer.service, b.service, c.service, c.lane, c.requestLane]).toEqual([
+      'a',
+      'b',
+      'c',
+      'gray',
+      'gray',
+    ]);
+    // A → B: the SDK started the trace and sent the lane with it.
+    expect(b.received.traceparent).toHaveLength(1);
+    expect(b.received.tracestate).toEqual(['ctx=lane:gray']);
+    // B → C: OpenTelemetry continued that trace and carried the tracestate, so the lane rule matched.
+    expect(c.received.traceparent).toHaveLength(1);
+    expect(c.received.tracestate).toEqual(['ctx=lane:gray']);
+    expect(TRACEPARENT.exec(c.received.traceparent[0]!)?.[1]).toBe(
+      TRACEPARENT.exec(b.received.traceparent[0]!)?.[1],
+    );
+  });
+
+  it('keeps the incoming trace and the other vendors when a valid traceparent came in', async () => {
+    const answer = await send(a.url, { traceparent: VALID, tracestate: 'congo=t61rcWkgMzE,ctx=lane:gray' });
+    const c = answer.next!.next!;
+    expect(c.lane).toBe('gray');
+    expect(c.received.tracestate).toEqual(['ctx=lane:gray,congo=t61rcWkgMzE']);
+    expect(TRACEPARENT.exec(c.received.traceparent[0]!)?.[1]).toBe(TRACE_ID);
+  });
+
+  it('a request without a lane reaches C’s baseline', async () => {
+    const answer = await send(a.url, {});
+    expect(answer.next!.next).toMatchObject({ service: 'c', lane: 'base', requestLane: null });
+  });
+
+  it('control: without the SDK at A (a bare tracestate, no traceparent), B drops the lane and C’s baseline answers', async () => {
+    const b = services.find((service) => service.name === 'b')!;
+    const answer = await send(b.url, { tracestate: 'ctx=lane:gray' });
+    expect(answer.next).toMatchObject({ service: 'c', lane: 'base', requestLane: null });
+    expect(answer.next!.received.tracestate).toEqual([]);
+  });
+});
