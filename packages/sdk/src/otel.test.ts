@@ -7,13 +7,18 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   context,
+  defaultTextMapSetter,
   propagation,
   ROOT_CONTEXT,
   type TextMapPropagator,
   type TraceState,
   trace,
 } from '@opentelemetry/api';
-import { CompositePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  CompositePropagator,
+  TraceState as OtelTraceState,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,6 +28,7 @@ import {
   laneFromOtelContext,
   laneHandler,
   propagatingFetch,
+  runInLane,
   staticResolver,
 } from './index.js';
 
@@ -125,6 +131,26 @@ describe('LanePropagator with the OpenTelemetry SDK', () => {
     expect(lane).toBe('gray');
     expect(spanTraceState?.get('ctx')).toBe('lane:gray');
     expect(sent.tracestate).toBe('ctx=lane:gray,congo=t61rcWkgMzE');
+  });
+
+  it('never writes tracestate without traceparent, even with no span (it sends the trace the SDK started)', () => {
+    const carrier: Record<string, string> = {};
+    runInLane('gray', () => new LanePropagator().inject(ROOT_CONTEXT, carrier, defaultTextMapSetter));
+    expect(carrier.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-02$/);
+    expect(carrier.tracestate).toBe('ctx=lane:gray');
+  });
+
+  it('writes the traceparent the span has, with its trace state behind the lane', () => {
+    const carrier: Record<string, string> = {};
+    const spanContext = {
+      traceId: TRACE_ID,
+      spanId: 'b7ad6b7169203331',
+      traceFlags: 1,
+      traceState: new OtelTraceState('congo=1'),
+    };
+    const withSpan = trace.setSpanContext(ROOT_CONTEXT, spanContext);
+    runInLane('gray', () => new LanePropagator().inject(withSpan, carrier, defaultTextMapSetter));
+    expect(carrier).toEqual({ traceparent: TRACEPARENT, tracestate: 'ctx=lane:gray,congo=1' });
   });
 
   it("adds nothing without a lane: the W3C propagator's output stands", async () => {

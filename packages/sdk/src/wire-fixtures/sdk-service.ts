@@ -17,7 +17,7 @@ const { Agent, request } = await import('undici');
 const sdk = await import('../index.js');
 
 /** Every field of `traceparent` and `tracestate` as received, one entry per field line (rawHeaders). */
-export function traceFields(message: Pick<IncomingMessage, 'rawHeaders'>): Record<string, string[]> {
+function traceFields(message: Pick<IncomingMessage, 'rawHeaders'>): Record<string, string[]> {
   const fields: Record<string, string[]> = { traceparent: [], tracestate: [] };
   for (let index = 0; index < message.rawHeaders.length; index += 2) {
     const name = message.rawHeaders[index]!.toLowerCase();
