@@ -110,6 +110,15 @@ describe('outgoingTraceState', () => {
     ).toBe('ctx=lane:gray,congo=t61rcWkgMzE,rojo=00f067aa0ba902b7');
   });
 
+  it('must send one traceparent for every call of one request (one request, one trace)', () => {
+    const [first, second] = inRequest('ctx=lane:gray', () => [
+      outgoingTraceHeaders(undefined, undefined),
+      outgoingTraceHeaders(undefined, 'rojo=1'),
+    ]);
+    expect(first?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-02$/);
+    expect(second?.traceparent).toBe(first?.traceparent);
+  });
+
   it('must not forward other vendors without a valid incoming traceparent, only the lane', () => {
     expect(
       inRequest('congo=t61rcWkgMzE,ctx=lane:gray,rojo=00f067aa0ba902b7', () => outgoingTraceState(undefined)),
