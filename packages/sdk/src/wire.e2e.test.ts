@@ -10,7 +10,10 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { compileLaneRules, laneRuleConditions } from '@ecs-lanes/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningService, startService } from './wire-fixtures/processes.js';
+// The fixtures are spawned, not imported; these type-only imports make tsc check them too.
+import type {} from '../wire-fixtures/otel-setup.js';
+import { type RunningService, startService } from '../wire-fixtures/processes.js';
+import type {} from '../wire-fixtures/sdk-service.js';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const PARENT_ID = 'b7ad6b7169203331';

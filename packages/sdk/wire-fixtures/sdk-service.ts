@@ -3,7 +3,7 @@
  * `lanes.fetch`), run as its own process by `wire.e2e.test.ts`. It answers with what it received and, when it has
  * a next hop, what the next hop answered.
  *
- * Environment: `ENV`, `LANE`, `PORT` (0: any; the port is printed as `LISTENING <port>`), `SERVICE` (its name),
+ * Type-checked through the type-only import in `src/wire.e2e.test.ts`. Environment: `ENV`, `LANE`, `PORT` (0: any; the port is printed as `LISTENING <port>`), `SERVICE` (its name),
  * `NEXT` (optional: the URL to call, `http://<service>/...` for a logical name), `NEXT_SERVICES` (JSON for
  * `staticResolver`), `CLIENT` (`lanes-fetch`, default, `propagating-fetch` or `interceptor`), `OTEL=1` to set up
  * OpenTelemetry with the HTTP and undici auto-instrumentations first (see `otel-setup.ts`).
@@ -14,7 +14,7 @@ if (process.env.OTEL === '1') await import('./otel-setup.js');
 
 const { createServer } = await import('node:http');
 const { Agent, request } = await import('undici');
-const sdk = await import('../index.js');
+const sdk = await import('../src/index.js');
 
 /** Every field of `traceparent` and `tracestate` as received, one entry per field line (rawHeaders). */
 function traceFields(message: Pick<IncomingMessage, 'rawHeaders'>): Record<string, string[]> {

@@ -1,6 +1,8 @@
 /**
- * Starts the fixture services of `wire.e2e.test.ts` as real processes on 127.0.0.1 (port 0: the process prints
- * the port it got), and stops them.
+ * Starts the fixture services of `src/wire.e2e.test.ts` as real processes on 127.0.0.1 (port 0: the process
+ * prints the port it got), and stops them. The fixtures live outside `src` so that they are neither built nor
+ * published; they run on the TypeScript sources (tsx and the `@ecs-lanes/source` export condition), so a test never
+ * runs a stale build.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +24,9 @@ export function startService(
   env: Record<string, string>,
 ): Promise<RunningService> {
   const file = fileURLToPath(new URL(script, import.meta.url));
-  const args = script.endsWith('.ts') ? ['--import', TSX, file] : [file];
+  const args = script.endsWith('.ts')
+    ? ['--conditions=@ecs-lanes/source', '--import', TSX, file]
+    : ['--conditions=@ecs-lanes/source', file];
   const child: ChildProcess = spawn(process.execPath, args, {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', SERVICE: name, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
