@@ -3,8 +3,10 @@
  *
  * Method:
  * - Per outgoing call, in-process, with a transport that answers at once (a pre-built Response), so only the
- *   SDK's own work is timed: reading the lane from async context, rewriting `tracestate` (core `withLane`,
- *   keeping two other vendors' entries), and resolving `http://orders/...` with a warm cache.
+ *   SDK's own work is timed: reading the lane from async context, writing `traceparent` and `tracestate`
+ *   (issue 12: computed once per request, then reused by every call), and resolving `http://orders/...` with a
+ *   warm cache. Two laned variants: a request that came in with only the lane (the SDK starts a trace), and one
+ *   with a valid `traceparent` and two other vendors' entries (the SDK continues it and keeps them).
  *   Baseline, same run: the same transport called directly with the same headers (a bare call).
  *   Each variant runs in alternating rounds; the median round is reported, in nanoseconds per call.
  * - Cloud Map calls per service: a `cloudMapResolver` over a fake client that counts `DiscoverInstances`
@@ -13,12 +15,19 @@
  */
 import type { DiscoveredInstance } from '@ecs-lanes/core';
 import { laneNames } from '@ecs-lanes/core';
-import { createLanesFetch, runInLane, staticResolver } from '@ecs-lanes/sdk';
+import {
+  createLanesFetch,
+  laneContextFromTraceState,
+  runInLane,
+  runWithLaneContext,
+  staticResolver,
+} from '@ecs-lanes/sdk';
 import { cloudMapResolver } from '@ecs-lanes/sdk/cloudmap';
 import { markdownTable } from './lib/report.js';
 import type { Benchmark } from './lib/types.js';
 
 const OTHER_VENDORS = 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE';
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 async function timeRounds(
   variants: Record<string, (n: number) => Promise<void>>,
@@ -59,8 +68,12 @@ async function perCall(quick: boolean): Promise<string> {
       'lanesFetch, baseline request (no lane)': async (n) => {
         for (let i = 0; i < n; i++) await lanesFetch('http://orders/items');
       },
-      'lanesFetch, lane gray (read + rewrite + resolve)': (n) =>
+      'lanesFetch, lane gray, no incoming traceparent (trace started)': (n) =>
         runInLane('gray', async () => {
+          for (let i = 0; i < n; i++) await lanesFetch('http://orders/items');
+        }),
+      'lanesFetch, lane gray, incoming traceparent + 2 vendors (continued)': (n) =>
+        runWithLaneContext(laneContextFromTraceState(headers.tracestate, TRACEPARENT), async () => {
           for (let i = 0; i < n; i++) await lanesFetch('http://orders/items');
         }),
     },

@@ -45,7 +45,7 @@ const anyCase = (text: string) =>
     .array(fc.boolean(), { minLength: text.length, maxLength: text.length })
     .map((upper) => [...text].map((char, i) => (upper[i] ? char.toUpperCase() : char)).join(''));
 
-/** simple-key = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" ) (short, to keep headers readable). */
+/** Keys that start with a letter (a subset of Level 2's key grammar; short, to keep headers readable). */
 const simpleKey = fc.tuple(chars(LCALPHA), word(KEYCHARS, 8)).map(([first, rest]) => first + rest);
 
 /** multi-tenant-key = tenant-id "@" system-id */

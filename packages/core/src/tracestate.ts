@@ -1,5 +1,6 @@
 /**
  * The W3C `tracestate` header (Trace Context Level 2), and the lane entry `ctx=lane:<lane>` it carries.
+ * The `traceparent` it travels with is in `traceparent.ts`.
  *
  * Spec: https://www.w3.org/TR/trace-context-2/#tracestate-header (section numbers below are from that page).
  *
@@ -17,6 +18,9 @@
  */
 
 import { assertLaneName, checkLaneName, LANE_TRACESTATE_KEY, LANE_VALUE_PREFIX } from './lane.js';
+
+// The `traceparent` a `tracestate` travels with, from the same entry point (`@ecs-lanes/core/tracestate`).
+export * from './traceparent.js';
 
 /** §3.3.1.1 / §3.3.1.2: "There can be a maximum of 32 `list-member`s in a `list`." */
 export const MAX_TRACESTATE_MEMBERS = 32;
@@ -38,17 +42,18 @@ const LIST_MEMBER_KEY_VALUE_SEPARATOR = '=';
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * §3.3.1.3.1 Key:
+ * §3.3.1.3.1 Key, as Trace Context **Level 2** writes it (https://www.w3.org/TR/trace-context-2/#key):
  * ```abnf
- * key = simple-key / multi-tenant-key
- * simple-key = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
- * multi-tenant-key = tenant-id "@" system-id
- * tenant-id = ( lcalpha / DIGIT ) 0*240( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
- * system-id = lcalpha 0*13( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+ * key = ( lcalpha / DIGIT ) 0*255 ( keychar )
+ * keychar    = lcalpha / DIGIT / "_" / "-"/ "*" / "/" / "@"
  * lcalpha    = %x61-7A ; a-z
  * ```
+ * "A `key` MUST begin with a lowercase letter or a digit and contain up to 256 characters including lowercase
+ * letters, digits, underscores, dashes, asterisks, forward slashes, and at signs." Level 1's split into a
+ * simple-key (starting with a letter) and a `tenant-id@system-id` key is gone: `0abc`, `a@b@c` and `t@` are keys.
+ * OpenTelemetry JS (`@opentelemetry/core` 2.x) still applies Level 1's grammar and drops such members.
  */
-const KEY_PATTERN = /^(?:[a-z][a-z0-9_\-*/]{0,255}|[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13})$/;
+const KEY_PATTERN = /^[a-z0-9][a-z0-9_\-*/@]{0,255}$/;
 
 /**
  * §3.3.1.3.2 Value: up to 256 printable ASCII characters except `,` and `=`, not ending with a space
@@ -61,7 +66,7 @@ const KEY_PATTERN = /^(?:[a-z][a-z0-9_\-*/]{0,255}|[a-z0-9][a-z0-9_\-*/]{0,240}@
  */
 const VALUE_PATTERN = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
 
-/** True when `key` is a tracestate key (§3.3.1.3.1): a simple key or a multi-tenant `tenant-id@system-id`. */
+/** True when `key` is a tracestate key (§3.3.1.3.1, Level 2 grammar). */
 export function isValidTraceStateKey(key: string): boolean {
   return KEY_PATTERN.test(key);
 }
@@ -279,19 +284,32 @@ function isLaneValue(value: string): boolean {
  * - OWS around the member is ignored; nothing else is (`ctx =lane:gray` and `ctx=lane: gray` name no lane);
  * - the first (leftmost) `ctx` member decides, the one §3.3.1.4 calls the most recent; the ALB may instead match
  *   a later duplicate. The SDK never writes duplicates ({@link withLane}).
+ * - only the list-members {@link TraceState.parse} keeps count toward the 32 (§3.3.1.2): a `ctx` member after 32
+ *   kept members names no lane, as the parser drops it (the ALB would still match it; such a header is invalid);
  * - It does not require a `traceparent`, unlike §4.2 step 3: the ALB routes on `tracestate` alone, and the lane
- *   must survive a request that carries no trace.
+ *   must survive a request that carries no trace. (The SDK then re-emits only its own `ctx` member, with a
+ *   `traceparent` it starts: see `@ecs-lanes/sdk` `trace-context.ts`.)
  *
  * Never throws.
  */
 export function readLane(header: string | readonly string[] | undefined): string | undefined {
   const combined = combineFields(header);
   if (combined.length === 0) return undefined;
-  for (const rawMember of combined.split(LIST_MEMBERS_SEPARATOR)) {
+  const rawMembers = combined.split(LIST_MEMBERS_SEPARATOR);
+  // Only a list of more than 32 raw members can hold a member the parser drops for the 32-member limit.
+  const counted = rawMembers.length > MAX_TRACESTATE_MEMBERS ? new Set<string>() : undefined;
+  for (const rawMember of rawMembers) {
+    if (counted !== undefined && counted.size === MAX_TRACESTATE_MEMBERS) return undefined;
     const member = trimOws(rawMember);
     const separator = member.indexOf(LIST_MEMBER_KEY_VALUE_SEPARATOR);
-    if (separator < 0 || !equalsIgnoringAsciiCase(member.slice(0, separator), LANE_TRACESTATE_KEY)) continue;
+    if (separator < 0) continue;
+    const key = member.slice(0, separator);
     const value = member.slice(separator + 1);
+    if (!equalsIgnoringAsciiCase(key, LANE_TRACESTATE_KEY)) {
+      if (counted !== undefined && isValidTraceStateKey(key) && isValidTraceStateValue(value))
+        counted.add(key);
+      continue;
+    }
     if (!isLaneValue(value)) return undefined;
     const lane = asciiLowerCase(value.slice(LANE_VALUE_PREFIX.length));
     return checkLaneName(lane).ok ? lane : undefined;

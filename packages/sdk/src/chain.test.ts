@@ -136,10 +136,14 @@ describe('a lane through three hops: Express → Fastify → node:http', () => {
     }
   });
 
-  const call = async (tracestate?: string) => {
+  const call = async (tracestate?: string, traceparent?: string) => {
     const response = await fetch(webUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(tracestate ? { tracestate } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(tracestate ? { tracestate } : {}),
+        ...(traceparent ? { traceparent } : {}),
+      },
       body: JSON.stringify({ user: 'u1' }),
     });
     expect(response.status).toBe(200);
@@ -147,7 +151,10 @@ describe('a lane through three hops: Express → Fastify → node:http', () => {
   };
 
   it('keeps lane gray through every hop: orders answers from gray, inventory falls back to base', async () => {
-    const { header, hop } = await call('congo=t61rcWkgMzE,ctx=lane:gray');
+    const { header, hop } = await call(
+      'congo=t61rcWkgMzE,ctx=lane:gray',
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    );
     expect(header).toBe('base');
     expect(hop).toMatchObject({
       service: 'web',

@@ -3,13 +3,17 @@ import {
   currentLane,
   currentTraceState,
   laneContextFromTraceState,
+  outgoingTraceHeaders,
   outgoingTraceState,
   runInLane,
   runWithLaneContext,
 } from './index.js';
 
-const inRequest = <T>(tracestate: string | string[] | undefined, fn: () => T): T =>
-  runWithLaneContext(laneContextFromTraceState(tracestate), fn);
+/** A valid incoming traceparent: with it, the incoming tracestate is forwarded (W3C Trace Context §3.3). */
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+const inRequest = <T>(tracestate: string | string[] | undefined, fn: () => T, traceparent?: string): T =>
+  runWithLaneContext(laneContextFromTraceState(tracestate, traceparent), fn);
 
 describe('lane context', () => {
   it('has no lane outside a request', () => {
@@ -66,15 +70,22 @@ describe('lane context', () => {
     expect(await Promise.all([one, two])).toEqual(['one', 'two']);
   });
 
-  it('runInLane switches the lane and keeps the incoming tracestate', () => {
-    inRequest('congo=t61rcWkgMzE,ctx=lane:gray', () => {
-      runInLane('blue', () => {
-        expect(currentLane()).toBe('blue');
-        expect(outgoingTraceState(undefined)).toBe('ctx=lane:blue,congo=t61rcWkgMzE');
-      });
-      runInLane(undefined, () => expect(currentLane()).toBeUndefined());
-      expect(currentLane()).toBe('gray');
-    });
+  it('runInLane switches the lane and keeps the incoming traceparent and tracestate', () => {
+    inRequest(
+      'congo=t61rcWkgMzE,ctx=lane:gray',
+      () => {
+        runInLane('blue', () => {
+          expect(currentLane()).toBe('blue');
+          expect(outgoingTraceState(undefined)).toBe('ctx=lane:blue,congo=t61rcWkgMzE');
+          expect(outgoingTraceHeaders(undefined, undefined)?.traceparent).toMatch(
+            /^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/,
+          );
+        });
+        runInLane(undefined, () => expect(currentLane()).toBeUndefined());
+        expect(currentLane()).toBe('gray');
+      },
+      TRACEPARENT,
+    );
   });
 
   it('runInLane rejects an invalid lane name (a programming error)', () => {
@@ -91,8 +102,27 @@ describe('outgoingTraceState', () => {
 
   it('must put the lane first and keep every other vendor of the incoming header in order', () => {
     expect(
-      inRequest('congo=t61rcWkgMzE,ctx=lane:gray,rojo=00f067aa0ba902b7', () => outgoingTraceState(undefined)),
+      inRequest(
+        'congo=t61rcWkgMzE,ctx=lane:gray,rojo=00f067aa0ba902b7',
+        () => outgoingTraceState(undefined),
+        TRACEPARENT,
+      ),
     ).toBe('ctx=lane:gray,congo=t61rcWkgMzE,rojo=00f067aa0ba902b7');
+  });
+
+  it('must send one traceparent for every call of one request (one request, one trace)', () => {
+    const [first, second] = inRequest('ctx=lane:gray', () => [
+      outgoingTraceHeaders(undefined, undefined),
+      outgoingTraceHeaders(undefined, 'rojo=1'),
+    ]);
+    expect(first?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-02$/);
+    expect(second?.traceparent).toBe(first?.traceparent);
+  });
+
+  it('must not forward other vendors without a valid incoming traceparent, only the lane', () => {
+    expect(
+      inRequest('congo=t61rcWkgMzE,ctx=lane:gray,rojo=00f067aa0ba902b7', () => outgoingTraceState(undefined)),
+    ).toBe('ctx=lane:gray');
   });
 
   it("must prefer the call's own tracestate over the incoming one, and set the lane in it", () => {

@@ -11,34 +11,56 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { assertLaneName } from '@ecs-lanes/core/lane';
-import { readLane, withLane } from '@ecs-lanes/core/tracestate';
+import { readLane } from '@ecs-lanes/core/tracestate';
 import { createContextKey, context as otelContext } from '@opentelemetry/api';
+import { TraceContextOut } from './trace-context.js';
 
 /** The request header that carries the lane (lowercase, as Node and the W3C spec write it). */
 export const TRACESTATE_HEADER = 'tracestate';
 
-/** The lane context of one request. Immutable, except for a cache of the outgoing header. */
+/** The request header that carries the trace the `tracestate` belongs to (W3C Trace Context §3.2). */
+export const TRACEPARENT_HEADER = 'traceparent';
+
+/** The lane context of one request. Immutable, except for a cache of the outgoing headers. */
 export class LaneContext {
   /** The request's lane, or undefined for the baseline (no lane entry, or an invalid one). */
   readonly lane: string | undefined;
   /** The incoming `tracestate`, as received (fields combined), or undefined when there was none. */
   readonly traceState: string | undefined;
-  #outgoing: string | undefined;
+  /** The incoming `traceparent`, as received, or undefined when there was none (valid or not). */
+  readonly traceParent: string | readonly string[] | undefined;
+  #out: TraceContextOut | undefined;
 
-  constructor(lane: string | undefined, traceState: string | undefined) {
+  constructor(
+    lane: string | undefined,
+    traceState: string | undefined,
+    traceParent?: string | readonly string[] | undefined,
+  ) {
     this.lane = lane;
     this.traceState = traceState;
+    this.traceParent = traceParent;
+  }
+
+  /**
+   * What this request sends onwards (see `trace-context.ts`): the `traceparent` and `tracestate` of its outgoing
+   * calls. Computed once per request, on first use. Undefined when the request has no lane (then the SDK adds
+   * nothing to outgoing calls).
+   */
+  get out(): TraceContextOut | undefined {
+    if (this.lane === undefined) return undefined;
+    if (this.#out === undefined)
+      this.#out = new TraceContextOut(this.lane, this.traceParent, this.traceState);
+    return this.#out;
   }
 
   /**
    * The `tracestate` to send on a call made while serving this request, when the call carries none of its own:
-   * the incoming list with `ctx=lane:<lane>` at the front (core `withLane`). Computed once per request.
-   * Undefined when the request has no lane (then nothing is added to outgoing calls).
+   * `ctx=lane:<lane>` at the front of the incoming list when a valid `traceparent` came with it, else alone
+   * (W3C Trace Context §3.3: a `tracestate` is not parsed without a valid `traceparent`). Undefined when the
+   * request has no lane.
    */
   get outgoingTraceState(): string | undefined {
-    if (this.lane === undefined) return undefined;
-    if (this.#outgoing === undefined) this.#outgoing = withLane(this.traceState, this.lane);
-    return this.#outgoing;
+    return this.out?.traceState;
   }
 }
 
@@ -63,13 +85,24 @@ function combine(header: string | readonly string[] | undefined): string | undef
 }
 
 /**
- * The lane context of an incoming request, from its `tracestate` header field(s). Never throws: a missing,
- * malformed or invalid lane entry gives the baseline (lane undefined).
+ * The lane context of an incoming request, from its `tracestate` header field(s) and its `traceparent` (default:
+ * none came). Never throws: a missing, malformed or invalid lane entry gives the baseline (lane undefined); a
+ * missing or invalid `traceparent` means the SDK starts a trace for what it sends (see `trace-context.ts`).
  */
-export function laneContextFromTraceState(header: string | readonly string[] | undefined): LaneContext {
+export function laneContextFromTraceState(
+  header: string | readonly string[] | undefined,
+  traceParent?: string | readonly string[] | undefined,
+): LaneContext {
   const traceState = combine(header);
   if (traceState === undefined) return BASELINE_CONTEXT;
-  return new LaneContext(readLane(traceState), traceState);
+  return new LaneContext(readLane(traceState), traceState, traceParent);
+}
+
+/** The lane context of an incoming request from its headers (`request.headers` of Node, Express or Fastify). */
+export function laneContextFromHeaders(headers: {
+  readonly [name: string]: string | readonly string[] | undefined;
+}): LaneContext {
+  return laneContextFromTraceState(headers[TRACESTATE_HEADER], headers[TRACEPARENT_HEADER]);
 }
 
 /** Runs `fn` with `context` as the current lane context (for this call and everything async it starts). */
@@ -85,7 +118,8 @@ export function runWithLaneContext<T>(context: LaneContext, fn: () => T): T {
  */
 export function runInLane<T>(lane: string | undefined, fn: () => T): T {
   if (lane !== undefined) assertLaneName(lane);
-  return storage.run(new LaneContext(lane, activeContext()?.traceState), fn);
+  const active = activeContext();
+  return storage.run(new LaneContext(lane, active?.traceState, active?.traceParent), fn);
 }
 
 /**
@@ -110,12 +144,27 @@ export function currentTraceState(): string | undefined {
  * The `tracestate` to send on an outgoing call that would carry `existing` (undefined: the call sets none), or
  * undefined to leave the call as it is: when the current request has no lane, nothing is added.
  *
- * - without an existing header: the incoming tracestate with the lane at the front (cached per request);
- * - with one: that header with the lane at the front (core `withLane`), every other member kept in order.
+ * - without an existing header: the request's outgoing `tracestate` ({@link LaneContext.outgoingTraceState});
+ * - with one: that header with the lane at the front (core `withLane`), every other member kept in order, at most
+ *   512 characters (§3.3.1.5 truncation order).
+ *
+ * The `traceparent` that must go with it is in {@link outgoingTraceHeaders}.
  */
 export function outgoingTraceState(existing: string | readonly string[] | undefined): string | undefined {
-  const context = activeContext();
-  if (context === undefined || context.lane === undefined) return undefined;
+  const out = activeContext()?.out;
+  if (out === undefined) return undefined;
   const header = combine(existing);
-  return header === undefined ? context.outgoingTraceState : withLane(header, context.lane);
+  return header === undefined ? out.traceState : out.traceStateWith(header);
+}
+
+/**
+ * The `traceparent` and `tracestate` to send on an outgoing call that carries `traceParent` and `traceState` of
+ * its own (undefined: none), or undefined to leave the call as it is (the current request has no lane). Both
+ * are always sent together and valid (see `TraceContextOut.headersFor`).
+ */
+export function outgoingTraceHeaders(
+  traceParent: string | readonly string[] | undefined,
+  traceState: string | readonly string[] | undefined,
+): { readonly traceparent: string; readonly tracestate: string } | undefined {
+  return activeContext()?.out?.headersFor(traceParent, combine(traceState));
 }

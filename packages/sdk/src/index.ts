@@ -11,10 +11,13 @@ export {
   currentTraceState,
   LANE_CONTEXT_KEY,
   LaneContext,
+  laneContextFromHeaders,
   laneContextFromTraceState,
+  outgoingTraceHeaders,
   outgoingTraceState,
   runInLane,
   runWithLaneContext,
+  TRACEPARENT_HEADER,
   TRACESTATE_HEADER,
 } from './context.js';
 export {
@@ -33,7 +36,13 @@ export {
   NoInstanceError,
 } from './lanes-fetch.js';
 export { type LocalRegistryResolverOptions, localRegistryResolver } from './local.js';
-export { LanePropagator, laneFromOtelContext } from './otel.js';
+export {
+  LanePropagator,
+  laneFromOtelContext,
+  laneSpanContext,
+  otelInjectsUndiciCalls,
+  runWithLaneInOtelContext,
+} from './otel.js';
 export { createPropagatingFetch, type FetchLike, laneInterceptor, propagatingFetch } from './propagation.js';
 export {
   DiscoveryCache,
@@ -53,3 +62,9 @@ export {
   laneMiddleware,
   lanePlugin,
 } from './server.js';
+export {
+  type OutgoingTraceHeaders,
+  randomParentId,
+  randomTraceId,
+  TraceContextOut,
+} from './trace-context.js';

@@ -14,8 +14,9 @@ import {
   staticResolver,
 } from './index.js';
 
-const inRequest = <T>(tracestate: string | undefined, fn: () => T): T =>
-  runWithLaneContext(laneContextFromTraceState(tracestate), fn);
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+const inRequest = <T>(tracestate: string | undefined, fn: () => T, traceparent?: string): T =>
+  runWithLaneContext(laneContextFromTraceState(tracestate, traceparent), fn);
 
 function recorder() {
   const sent: { url: string; tracestate: string | null }[] = [];
@@ -37,7 +38,7 @@ describe('createLanesFetch', () => {
   it("sends a call in a lane to that lane's instance and propagates the lane", async () => {
     const { fetch, sent } = recorder();
     const lanesFetch = createLanesFetch({ resolver, env: 'dev', fetch });
-    await inRequest('congo=1,ctx=lane:gray', () => lanesFetch('http://orders/items?x=1'));
+    await inRequest('congo=1,ctx=lane:gray', () => lanesFetch('http://orders/items?x=1'), TRACEPARENT);
     expect(sent).toEqual([{ url: 'http://10.0.1.1:8080/items?x=1', tracestate: 'ctx=lane:gray,congo=1' }]);
   });
 
@@ -64,7 +65,13 @@ describe('createLanesFetch', () => {
     await inRequest('ctx=lane:gray', () =>
       lanesFetch('http://orders/a', { headers: { TraceState: 'rojo=1', 'x-id': '7' } }),
     );
-    expect(seen).toEqual([{ tracestate: 'ctx=lane:gray,rojo=1', 'x-id': '7' }]);
+    expect(seen).toEqual([
+      {
+        traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-02$/),
+        tracestate: 'ctx=lane:gray,rojo=1',
+        'x-id': '7',
+      },
+    ]);
   });
 
   it('round-robins among the chosen instances of the baseline', async () => {

@@ -12,7 +12,7 @@ import {
 } from '@ecs-lanes/core/discovery';
 import { DEFAULT_BASELINE_LANE } from '@ecs-lanes/core/lane';
 import { currentLane } from './context.js';
-import { type FetchLike, initWithLane } from './propagation.js';
+import { type FetchLike, initWithLane, sendWithLane } from './propagation.js';
 import { getOrCreate, type InstanceResolver } from './resolver.js';
 
 /** Where one call goes: useful for logs and tests. */
@@ -156,7 +156,8 @@ function splitUrl(input: string | URL | Request): UrlParts {
  *
  * For a logical host (see {@link isLogicalServiceHost}) it asks the resolver for the service's instances, picks the
  * current lane's healthy ones or else the baseline's, takes the next one round-robin, and rewrites the URL to
- * `http://ip:port/path`. Every call propagates the current lane in `tracestate`.
+ * `http://ip:port/path`. Every call propagates the current lane in `tracestate`, with a valid `traceparent`
+ * (`propagation.ts`).
  */
 export function createLanesFetch(options: LanesFetchOptions): LanesFetch {
   const { resolver, env, onRoute } = options;
@@ -212,14 +213,16 @@ export function createLanesFetch(options: LanesFetchOptions): LanesFetch {
     const instance = nextInstance(pick);
     const target = `${parts.protocol}//${instanceAuthority(instance, parts.protocol)}${parts.rest}`;
     onRoute?.(routeOf(parts.host, lane, pick, instance, target));
-    return baseFetch(input instanceof Request ? new Request(target, input) : target, send);
+    return sendWithLane(() =>
+      baseFetch(input instanceof Request ? new Request(target, input) : target, send),
+    );
   };
 
   const lanesFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const parts = splitUrl(input);
     const lane = currentLane();
     const send = lane === undefined ? init : initWithLane(input, init);
-    if (!isLogicalServiceHost(parts.host)) return baseFetch(input, send);
+    if (!isLogicalServiceHost(parts.host)) return sendWithLane(() => baseFetch(input, send));
     try {
       return await sendTo(input, parts, lane, send);
     } catch (error) {

@@ -10,8 +10,9 @@ import {
   runWithLaneContext,
 } from './index.js';
 
-const inRequest = <T>(tracestate: string | undefined, fn: () => T): T =>
-  runWithLaneContext(laneContextFromTraceState(tracestate), fn);
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+const inRequest = <T>(tracestate: string | undefined, fn: () => T, traceparent?: string): T =>
+  runWithLaneContext(laneContextFromTraceState(tracestate, traceparent), fn);
 
 /** A fetch that records the tracestate it would send, without a network. */
 function recordingFetch(): { fetch: FetchLike; sent: (string | null)[] } {
@@ -37,8 +38,14 @@ describe('createPropagatingFetch', () => {
   it('writes the lane and the incoming vendors when the call has no tracestate', async () => {
     const { fetch, sent } = recordingFetch();
     const lanesFetch = createPropagatingFetch(fetch);
-    await inRequest('congo=1,ctx=lane:gray', () => lanesFetch('http://x/'));
+    await inRequest('congo=1,ctx=lane:gray', () => lanesFetch('http://x/'), TRACEPARENT);
     expect(sent).toEqual(['ctx=lane:gray,congo=1']);
+  });
+
+  it('writes only the lane when no traceparent came in', async () => {
+    const { fetch, sent } = recordingFetch();
+    await inRequest('congo=1,ctx=lane:gray', () => createPropagatingFetch(fetch)('http://x/'));
+    expect(sent).toEqual(['ctx=lane:gray']);
   });
 
   it.each([
@@ -100,15 +107,16 @@ describe('laneInterceptor (undici)', () => {
   });
 
   it.each([
-    ['no headers', undefined, 'ctx=lane:gray,congo=1'],
+    ['no headers', undefined, 'ctx=lane:gray'],
     ['an object', { 'x-a': '1', TraceState: 'rojo=2' }, 'ctx=lane:gray,rojo=2'],
     ['a flat array', ['x-a', '1', 'tracestate', 'rojo=2'], 'ctx=lane:gray,rojo=2'],
-    ['an iterable', new Map([['x-a', '1']]), 'ctx=lane:gray,congo=1'],
+    ['an iterable', new Map([['x-a', '1']]), 'ctx=lane:gray'],
   ])('writes the lane with headers given as %s (undici.request)', async (_, headers, expected) => {
     await inRequest('congo=1,ctx=lane:gray', async () =>
       (await request(origin, { dispatcher: agent, headers: headers as never })).body.text(),
     );
     expect(last().tracestate).toBe(expected);
+    expect(last().traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-02$/);
     if (headers !== undefined) expect(last()['x-a']).toBe('1');
   });
 

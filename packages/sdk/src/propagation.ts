@@ -1,15 +1,18 @@
 /**
- * Outgoing propagation: writes the current request's lane into the `tracestate` of outgoing calls.
+ * Outgoing propagation: writes the current request's lane, with the trace it belongs to, into outgoing calls.
  *
  * - {@link propagatingFetch} / {@link createPropagatingFetch}: a `fetch`-compatible function;
  * - {@link laneInterceptor}: an undici 7 dispatcher interceptor (`new Agent().compose(laneInterceptor())`).
  *
- * When the request has no lane, calls go out untouched (nothing is allocated). With a lane, `ctx=lane:<lane>` is
- * put at the front of the call's own `tracestate` (W3C Trace Context §3.5), or of the incoming one when the call
- * has none, keeping every other vendor's member in order (core `withLane`).
+ * When the request has no lane, calls go out untouched (nothing is allocated). With a lane, a call carries a valid
+ * `traceparent` and a `tracestate` with `ctx=lane:<lane>` in front, always together (`trace-context.ts`), from one
+ * source: OpenTelemetry when it injects undici calls (then the SDK only puts the lane in the span context the call
+ * runs in, `otel.ts`), else the SDK, which replaces any `traceparent`/`tracestate` field of the call by one each.
  */
 import type { Dispatcher } from 'undici';
-import { currentLane, outgoingTraceState, TRACESTATE_HEADER } from './context.js';
+import { currentLaneContext, TRACEPARENT_HEADER, TRACESTATE_HEADER } from './context.js';
+import { otelInjectsUndiciCalls, outgoingHeadersFor, runWithLaneInOtelContext } from './otel.js';
+import type { OutgoingTraceHeaders, TraceContextOut } from './trace-context.js';
 
 /** A `fetch`-compatible function. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -29,39 +32,69 @@ function isPlainRecord(value: unknown): value is Record<string, string> {
   return proto === Object.prototype || proto === null;
 }
 
+/** True when `name` is `target` (lowercase) in any case. */
+function isHeaderName(name: string, target: string): boolean {
+  return name.length === target.length && name.toLowerCase() === target;
+}
+
+/** The request's outgoing trace context when the SDK writes the headers of calls, else undefined. */
+function sdkWritten(): TraceContextOut | undefined {
+  const out = currentLaneContext()?.out;
+  return out === undefined || otelInjectsUndiciCalls() ? undefined : out;
+}
+
 /**
- * The `init` to send a call with the current lane, or `init` itself when nothing needs to change.
+ * The `init` to send a call with the current lane, or `init` itself when nothing needs to change (no lane, or
+ * OpenTelemetry injects the call: run it with {@link sendWithLane}).
  * @internal shared with `lanes-fetch.ts`.
  */
 export function initWithLane(
   input: string | URL | Request,
   init: RequestInit | undefined,
 ): RequestInit | undefined {
+  const out = sdkWritten();
+  if (out === undefined) return init;
   const source = sourceHeaders(input, init);
   if (source === undefined || isPlainRecord(source)) {
     // The common cases (no headers, or a plain object) without building a Headers object, which costs
-    // microseconds: copy the record, replacing any spelling of `tracestate`.
-    let existing: string | undefined;
+    // microseconds: copy the record, replacing any spelling of `traceparent` and `tracestate`.
+    let traceParent: string | undefined;
+    let traceState: string | undefined;
     const record: Record<string, string> = {};
     if (source !== undefined) {
       for (const name in source) {
         const value = (source as Record<string, string>)[name]!;
-        if (name.length === TRACESTATE_HEADER.length && name.toLowerCase() === TRACESTATE_HEADER) {
-          existing = existing === undefined ? value : `${existing},${value}`;
+        if (isHeaderName(name, TRACESTATE_HEADER)) {
+          traceState = traceState === undefined ? value : `${traceState},${value}`;
+        } else if (isHeaderName(name, TRACEPARENT_HEADER)) {
+          traceParent = traceParent === undefined ? value : `${traceParent},${value}`;
         } else record[name] = value;
       }
     }
-    const traceState = outgoingTraceState(existing);
-    if (traceState === undefined) return init;
-    if (traceState.length > 0) record[TRACESTATE_HEADER] = traceState;
+    const headers = outgoingHeadersFor(out, traceParent, traceState);
+    record[TRACEPARENT_HEADER] = headers.traceparent;
+    record[TRACESTATE_HEADER] = headers.tracestate;
     return init === undefined ? { headers: record } : { ...init, headers: record };
   }
   const headers = new Headers(source);
-  const traceState = outgoingTraceState(headers.get(TRACESTATE_HEADER) ?? undefined);
-  if (traceState === undefined) return init;
-  if (traceState.length === 0) headers.delete(TRACESTATE_HEADER);
-  else headers.set(TRACESTATE_HEADER, traceState);
+  const written = outgoingHeadersFor(
+    out,
+    headers.get(TRACEPARENT_HEADER) ?? undefined,
+    headers.get(TRACESTATE_HEADER) ?? undefined,
+  );
+  headers.set(TRACEPARENT_HEADER, written.traceparent);
+  headers.set(TRACESTATE_HEADER, written.tracestate);
   return init === undefined ? { headers } : { ...init, headers };
+}
+
+/**
+ * Sends a call with `send` in the current lane: when OpenTelemetry injects undici calls, inside the span context
+ * that carries the lane (`otel.ts`), else as it is (its `init` already went through {@link initWithLane}).
+ * @internal shared with `lanes-fetch.ts`.
+ */
+export function sendWithLane<T>(send: () => T): T {
+  const out = currentLaneContext()?.out;
+  return out !== undefined && otelInjectsUndiciCalls() ? runWithLaneInOtelContext(out, send) : send();
 }
 
 /**
@@ -71,7 +104,9 @@ export function createPropagatingFetch(
   baseFetch: FetchLike = (input, init) => fetch(input, init),
 ): FetchLike {
   return (input, init) =>
-    currentLane() === undefined ? baseFetch(input, init) : baseFetch(input, initWithLane(input, init));
+    currentLaneContext()?.lane === undefined
+      ? baseFetch(input, init)
+      : sendWithLane(() => baseFetch(input, initWithLane(input, init)));
 }
 
 /** The global `fetch`, propagating the current lane. */
@@ -82,10 +117,6 @@ export const propagatingFetch: FetchLike = createPropagatingFetch();
 // ---------------------------------------------------------------------------------------------------------------
 
 type UndiciHeaders = Dispatcher.DispatchOptions['headers'];
-
-function isTraceStateName(name: string): boolean {
-  return name.length === TRACESTATE_HEADER.length && name.toLowerCase() === TRACESTATE_HEADER;
-}
 
 /** Flattens any undici header form into `[name, value, name, value, ...]`. */
 function flatten(headers: NonNullable<UndiciHeaders>): string[] {
@@ -103,26 +134,28 @@ function flatten(headers: NonNullable<UndiciHeaders>): string[] {
   return flat;
 }
 
-/** The headers of a dispatch with the current lane written into `tracestate`, or undefined to leave them. */
-function headersWithLane(headers: UndiciHeaders): UndiciHeaders | undefined {
+/** The headers of a dispatch with the SDK's `traceparent` and `tracestate` written, replacing the call's own. */
+function headersWithLane(out: TraceContextOut, headers: UndiciHeaders): string[] | Record<string, string> {
   if (headers === null || headers === undefined) {
-    const traceState = outgoingTraceState(undefined);
-    return traceState === undefined || traceState.length === 0
-      ? undefined
-      : { [TRACESTATE_HEADER]: traceState };
+    const written = outgoingHeadersFor(out, undefined, undefined);
+    return { [TRACEPARENT_HEADER]: written.traceparent, [TRACESTATE_HEADER]: written.tracestate };
   }
   const flat = flatten(headers);
-  const existing: string[] = [];
-  for (let index = 0; index < flat.length; index += 2) {
-    if (isTraceStateName(flat[index]!)) existing.push(flat[index + 1]!);
-  }
-  const traceState = outgoingTraceState(existing.length === 0 ? undefined : existing);
-  if (traceState === undefined) return undefined;
+  const traceParents: string[] = [];
+  const traceStates: string[] = [];
   const result: string[] = [];
   for (let index = 0; index < flat.length; index += 2) {
-    if (!isTraceStateName(flat[index]!)) result.push(flat[index]!, flat[index + 1]!);
+    const name = flat[index]!;
+    if (isHeaderName(name, TRACEPARENT_HEADER)) traceParents.push(flat[index + 1]!);
+    else if (isHeaderName(name, TRACESTATE_HEADER)) traceStates.push(flat[index + 1]!);
+    else result.push(name, flat[index + 1]!);
   }
-  if (traceState.length > 0) result.push(TRACESTATE_HEADER, traceState);
+  const written: OutgoingTraceHeaders = outgoingHeadersFor(
+    out,
+    traceParents.length === 0 ? undefined : traceParents,
+    traceStates.length === 0 ? undefined : traceStates.join(','),
+  );
+  result.push(TRACEPARENT_HEADER, written.traceparent, TRACESTATE_HEADER, written.tracestate);
   return result;
 }
 
@@ -133,8 +166,9 @@ function headersWithLane(headers: UndiciHeaders): UndiciHeaders | undefined {
  */
 export function laneInterceptor(): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (options, handler) => {
-    if (currentLane() === undefined) return dispatch(options, handler);
-    const headers = headersWithLane(options.headers);
-    return headers === undefined ? dispatch(options, handler) : dispatch({ ...options, headers }, handler);
+    const out = currentLaneContext()?.out;
+    if (out === undefined) return dispatch(options, handler);
+    if (otelInjectsUndiciCalls()) return runWithLaneInOtelContext(out, () => dispatch(options, handler));
+    return dispatch({ ...options, headers: headersWithLane(out, options.headers) }, handler);
   };
 }

@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { FastifyPluginCallback } from 'fastify';
-import { laneContextFromTraceState, runWithLaneContext } from './context.js';
+import { laneContextFromHeaders, runWithLaneContext } from './context.js';
 
 /** The default response header naming the lane of the instance that answered. */
 export const DEFAULT_LANE_RESPONSE_HEADER = 'x-lanes-lane';
@@ -51,7 +51,7 @@ export function laneHandler<
   const header = responseHeaderOf(options);
   return (request, response) => {
     if (header !== undefined) response.setHeader(header[0], header[1]);
-    const context = laneContextFromTraceState(request.headers.tracestate);
+    const context = laneContextFromHeaders(request.headers);
     if (context.traceState !== undefined) {
       // Without a tracestate there is nothing to lose: events outside any context already read as the baseline.
       const emit = request.emit;
@@ -69,7 +69,7 @@ export function laneMiddleware(options: LaneServerOptions = {}): RequestHandler 
   const header = responseHeaderOf(options);
   return (request: Request, response: Response, next: NextFunction) => {
     if (header !== undefined) response.setHeader(header[0], header[1]);
-    runWithLaneContext(laneContextFromTraceState(request.headers.tracestate), next);
+    runWithLaneContext(laneContextFromHeaders(request.headers), next);
   };
 }
 
@@ -82,7 +82,7 @@ export const lanePlugin: FastifyPluginCallback<LaneServerOptions> = (app, option
   const header = responseHeaderOf(options);
   app.addHook('onRequest', (request, reply, next) => {
     if (header !== undefined) reply.header(header[0], header[1]);
-    runWithLaneContext(laneContextFromTraceState(request.headers.tracestate), next);
+    runWithLaneContext(laneContextFromHeaders(request.headers), next);
   });
   done();
 };
