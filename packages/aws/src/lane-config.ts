@@ -13,6 +13,7 @@
  * Parameter Store version in `ValueFrom` (aws/containers-roadmap#636): a rolled-back SecureString reads its
  * current value, and the rollback says so when the version differs.
  */
+import { GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import {
   DeleteParameterCommand,
   GetParametersByPathCommand,
@@ -20,6 +21,7 @@ import {
   type Parameter,
   PutParameterCommand,
 } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import {
   type ConfigChange,
   type ConfigChangeResult,
@@ -319,4 +321,54 @@ export function withLaneConfig(
   const history = [record, ...previous.filter((r) => r.imageTag !== record.imageTag)].slice(0, CONFIG_HISTORY_LENGTH);
   doc.Metadata = { ...(doc.Metadata ?? {}), [CONFIG_METADATA_KEY]: { history } };
   return JSON.stringify(doc);
+}
+
+/** The lane stack template to deploy, with the lane's configuration, and what was resolved. */
+export interface ConfiguredTemplate {
+  readonly templateBody: string;
+  readonly resolved: ResolvedConfig;
+  readonly record: ConfigRecord;
+}
+
+/**
+ * Resolves the configuration of a lane deploy and writes it into `templateBody`: today's effective set, or with
+ * `restoreConfigOf` the set recorded for that image tag in the lane stack's current template (a rollback).
+ */
+export async function configureLaneTemplate(
+  ctx: AwsContext,
+  request: { readonly service: string; readonly lane: string; readonly imageTag: string; readonly restoreConfigOf?: string },
+  stackName: string,
+  templateBody: string,
+): Promise<ConfiguredTemplate> {
+  const stack = await ctx.stacks.describe(stackName);
+  let history: ConfigRecord[] = [];
+  if (stack) {
+    const current = await withThrottleRetry(ctx.clock, () =>
+      ctx.clients.cloudformation.send(new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' })),
+    );
+    history = configHistoryOf(current.TemplateBody);
+  }
+  const pinned = request.restoreConfigOf === undefined ? undefined : history.find((r) => r.imageTag === request.restoreConfigOf);
+  const identity = await withThrottleRetry(ctx.clock, () => ctx.clients.sts.send(new GetCallerIdentityCommand({})));
+  const resolved = await resolveLaneConfig(ctx, request.service, request.lane, identity.Account ?? '', pinned);
+  const notes =
+    request.restoreConfigOf !== undefined && !pinned
+      ? [`config: no record of the configuration image ${request.restoreConfigOf} ran with; deploying today's`, ...resolved.notes]
+      : resolved.notes;
+  const record: ConfigRecord = {
+    imageTag: request.imageTag,
+    entries: resolved.entries.map(({ key, parameter, version, secure }) => ({ key, parameter, version, secure })),
+  };
+  return {
+    templateBody: withLaneConfig(templateBody, resolved, record, history),
+    resolved: { entries: resolved.entries, notes },
+    record,
+  };
+}
+
+/** One line per variable of a deploy, for progress and results: never a value. */
+export function describeResolvedConfig(resolved: ResolvedConfig): string[] {
+  return resolved.entries.map(
+    (e) => `config ${e.key} <- ${e.parameter} version ${e.version}${e.secure ? ' (SecureString, as an ECS secret)' : ''}`,
+  );
 }

@@ -236,6 +236,7 @@ export async function rollbackLane(
     lane: ref.lane,
     imageUri,
     branch: lane.tags[LANE_TAGS.branch] ?? serviceOf(ctx, ref.service).appRepo.branch,
+    restoreConfigOf: target,
     ...(ref.dryRun ? { dryRun: true } : {}),
   };
   progress({ phase: 'rollback', message: `${ref.lane}: ${current ?? '?'} -> ${target}` });
@@ -248,6 +249,7 @@ export async function rollbackLane(
     dryRun: Boolean(ref.dryRun),
     actions: [
       `roll back ${ref.lane} from ${current ?? '?'} to ${target}`,
+      ...result.config.notes,
       ...formatChanges(result.stackName, result),
     ],
     version: ref.dryRun ? (current ?? target) : target,
