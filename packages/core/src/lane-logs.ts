@@ -8,8 +8,11 @@ import type { LaneRef } from './target.js';
 
 /** One line of a lane's log. */
 export interface LaneLogEvent {
-  /** When it was written (epoch milliseconds). */
-  readonly timestamp: number;
+  /**
+   * When it was written (epoch milliseconds). Absent where the log has no per-line times (the local target's
+   * lane log: raw process output between `--- {time} lanes: ...` marker lines).
+   */
+  readonly timestamp?: number;
   /** Who wrote it: the ECS task id on AWS, the process on the local target. */
   readonly instance: string;
   /** The text, without a trailing newline. */

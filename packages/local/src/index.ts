@@ -22,6 +22,13 @@ export {
   type LocalTargetOptions,
 } from './environment.js';
 export {
+  createLocalConfigStore,
+  type LocalConfigStoreOptions,
+  localConfigFile,
+  resolveLocalLaneConfig,
+} from './lane-config.js';
+export { createLocalLogReader, LOCAL_FOLLOW_INTERVAL_MS } from './lane-logs.js';
+export {
   GATEWAY_LANE_HEADER,
   Gateway,
   type GatewayInstance,
