@@ -83,6 +83,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'Show what a command would create, change or delete; change nothing',
     load: async () => (await import('./commands/plan.js')).registerPlan,
   },
+  config: {
+    summary: "Set a service's configuration and per-lane overrides (SSM Parameter Store on AWS)",
+    load: async () => (await import('./commands/config.js')).registerConfig,
+  },
   synth: {
     summary: 'Write the Infra repo: templates, buildspec, pipelines, parameters',
     load: async () => (await import('./commands/synth.js')).registerSynth,

@@ -187,7 +187,11 @@ export function createLocalConfigStore(options: LocalConfigStoreOptions): LaneCo
         }
         if (commit) {
           const header = '# ecs-lanes local configuration: see docs/operations.md, "Configuration"\n';
-          await writeFileAtomic(file, header + stringify(doc));
+          // Values double-quoted: `off`, `no`, `0755` stay strings for every YAML reader (YAML 1.1 ones too).
+          await writeFileAtomic(
+            file,
+            header + stringify(doc, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' }),
+          );
         }
         return { dryRun: !commit, actions: [action], ...(entry ? { entry } : {}) };
       };
