@@ -256,6 +256,8 @@ export class FakeLogs {
     if (groups.length < 1 || groups.length > LIVE_TAIL_MAX_LOG_GROUPS) {
       throw this.invalid(`logGroupIdentifiers must have between 1 and ${LIVE_TAIL_MAX_LOG_GROUPS} members`);
     }
+    // "If you specify an ARN, the ARN can't end with an asterisk (*)." (StartLiveTail, logGroupIdentifiers)
+    if (groups.some((g) => g.endsWith('*'))) throw this.invalid("a log group ARN in logGroupIdentifiers can't end with an asterisk (*)");
     for (const g of groups) this.group(g.includes(':log-group:') ? g.split(':log-group:')[1]?.replace(/:\*$/, '') : g);
     const prefixes = input.logStreamNamePrefixes as string[] | undefined;
     if ((prefixes !== undefined || input.logStreamNames !== undefined) && groups.length !== 1) {
