@@ -35,8 +35,14 @@ describe('lanes config on AWS (SSM Parameter Store)', () => {
     const store = createSsmConfigStore(w.context());
     await store.change({ service: 'orders', env: 'dev' }, set('FEATURE_FLAG', 'off'), false);
     await store.change({ service: 'orders', env: 'dev' }, set('DOWNSTREAM_URL', 'http://inventory'), false);
-    const result = await store.change({ service: 'orders', env: 'dev', lane: 'gray' }, set('FEATURE_FLAG', 'on'), false);
-    expect(result.actions).toEqual(['create parameter /shop/dev/orders/lanes/gray/FEATURE_FLAG String = on (version 1)']);
+    const result = await store.change(
+      { service: 'orders', env: 'dev', lane: 'gray' },
+      set('FEATURE_FLAG', 'on'),
+      false,
+    );
+    expect(result.actions).toEqual([
+      'create parameter /shop/dev/orders/lanes/gray/FEATURE_FLAG String = on (version 1)',
+    ]);
     expect(w.fake.ssm.versions('/shop/dev/orders/FEATURE_FLAG')).toHaveLength(1);
 
     const gray = await store.effective({ service: 'orders', env: 'dev', lane: 'gray' });
@@ -94,7 +100,8 @@ describe('lanes config on AWS (SSM Parameter Store)', () => {
     const w = await world();
     const store = createSsmConfigStore(w.context());
     const target = { service: 'orders', env: 'dev' };
-    for (let i = 0; i < 23; i++) await store.change(target, set(`KEY_${String(i).padStart(2, '0')}`, `v${i}`), false);
+    for (let i = 0; i < 23; i++)
+      await store.change(target, set(`KEY_${String(i).padStart(2, '0')}`, `v${i}`), false);
     const before = w.fake.calls.filter((c) => c === 'GetParametersByPath').length;
     const all = await store.list(target);
     expect(all).toHaveLength(23);
@@ -102,7 +109,11 @@ describe('lanes config on AWS (SSM Parameter Store)', () => {
   });
 
   it.each([
-    ['a key that is not an environment variable name', set('feature-flag', 'x'), /"feature-flag" is not a valid key/],
+    [
+      'a key that is not an environment variable name',
+      set('feature-flag', 'x'),
+      /"feature-flag" is not a valid key/,
+    ],
     ['a key ecs-lanes sets itself', set('LANE', 'x'), /key LANE is set by ecs-lanes itself/],
     ['an empty value', set('FLAG', ''), /the value of FLAG is empty/],
     ['a value over 4 KB', set('FLAG', 'x'.repeat(4097)), /has 4097 bytes; at most 4096/],
@@ -111,7 +122,9 @@ describe('lanes config on AWS (SSM Parameter Store)', () => {
     const w = await world();
     const store = createSsmConfigStore(w.context());
     const before = w.fake.snapshot();
-    const error = await store.change({ service: 'orders', env: 'dev' }, change, false).catch((e: unknown) => e);
+    const error = await store
+      .change({ service: 'orders', env: 'dev' }, change, false)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toMatch(message);
     expect(w.fake.snapshot()).toEqual(before);
@@ -123,7 +136,9 @@ describe('lanes config on AWS (SSM Parameter Store)', () => {
     const store = createSsmConfigStore(w.context());
     const target = { service: 'orders', env: 'dev' };
     await store.change(target, set('TOKEN', 'plain'), false);
-    await expect(store.change(target, set('TOKEN', 'x', true), false)).rejects.toThrow(/is a String; to make it secure, unset it first/);
+    await expect(store.change(target, set('TOKEN', 'x', true), false)).rejects.toThrow(
+      /is a String; to make it secure, unset it first/,
+    );
   });
 });
 
@@ -132,7 +147,11 @@ describe('lanes deploy with configuration (AWS)', () => {
     const w = await world();
     const store = createSsmConfigStore(w.context());
     await store.change({ service: 'orders', env: 'dev' }, set('FEATURE_FLAG', 'off'), false);
-    await store.change({ service: 'orders', env: 'dev' }, set('DOWNSTREAM_URL', 'http://inventory.dev.local'), false);
+    await store.change(
+      { service: 'orders', env: 'dev' },
+      set('DOWNSTREAM_URL', 'http://inventory.dev.local'),
+      false,
+    );
     await store.change({ service: 'orders', env: 'dev' }, set('DB_PASSWORD', 'top-secret-42', true), false);
     await store.change({ service: 'orders', env: 'dev', lane: 'gray' }, set('FEATURE_FLAG', 'on'), false);
     const target = createAwsTarget(w.options);
@@ -140,7 +159,11 @@ describe('lanes deploy with configuration (AWS)', () => {
     await target.deploy({ service: 'orders', env: 'dev', lane: 'base', branch: 'main' });
 
     const gray = taskDefinition(w, 'gray');
-    expect(gray.env).toMatchObject({ FEATURE_FLAG: 'on', DOWNSTREAM_URL: 'http://inventory.dev.local', LANE: 'gray' });
+    expect(gray.env).toMatchObject({
+      FEATURE_FLAG: 'on',
+      DOWNSTREAM_URL: 'http://inventory.dev.local',
+      LANE: 'gray',
+    });
     expect(gray.secrets).toEqual({
       DB_PASSWORD: `arn:aws:ssm:${w.env.region}:${w.env.account}:parameter/shop/dev/orders/DB_PASSWORD`,
     });

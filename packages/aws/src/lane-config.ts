@@ -85,7 +85,10 @@ function pathsOf(ctx: AwsContext, target: ConfigTarget) {
   const lane = target.lane === undefined ? undefined : checkLane(target.lane);
   return {
     names,
-    path: lane === undefined ? names.servicePath : laneConfigPath(ctx.config.project, ctx.env.name, service.name, lane),
+    path:
+      lane === undefined
+        ? names.servicePath
+        : laneConfigPath(ctx.config.project, ctx.env.name, service.name, lane),
   };
 }
 
@@ -173,7 +176,9 @@ async function changeParameter(
     }
     const action = `delete parameter ${name} (version ${current.Version})`;
     if (dryRun) return { dryRun: true, actions: [action] };
-    await withThrottleRetry(ctx.clock, () => ctx.clients.ssm.send(new DeleteParameterCommand({ Name: name })));
+    await withThrottleRetry(ctx.clock, () =>
+      ctx.clients.ssm.send(new DeleteParameterCommand({ Name: name })),
+    );
     return { dryRun: false, actions: [action] };
   }
   const type = change.secure ? 'SecureString' : 'String';
@@ -236,7 +241,12 @@ export async function resolveLaneConfig(
     current = await createSsmConfigStore(ctx).effective({ service, env: ctx.env.name, lane });
   } else {
     const effective = await createSsmConfigStore(ctx).effective({ service, env: ctx.env.name, lane });
-    wanted = effective.map((e) => ({ key: e.key, parameter: e.source, version: e.version, secure: e.secure }));
+    wanted = effective.map((e) => ({
+      key: e.key,
+      parameter: e.source,
+      version: e.version,
+      secure: e.secure,
+    }));
   }
   const values = new Map<string, string>();
   const plain = wanted.filter((e) => !e.secure);
@@ -244,7 +254,10 @@ export async function resolveLaneConfig(
     const batch = plain.slice(i, i + SSM_NAMES_PER_CALL);
     const out = await withThrottleRetry(ctx.clock, () =>
       ctx.clients.ssm.send(
-        new GetParametersCommand({ Names: batch.map((e) => `${e.parameter}:${e.version}`), WithDecryption: false }),
+        new GetParametersCommand({
+          Names: batch.map((e) => `${e.parameter}:${e.version}`),
+          WithDecryption: false,
+        }),
       ),
     );
     for (const p of out.Parameters ?? []) values.set(`${p.Name}:${p.Version}`, p.Value ?? '');
@@ -265,7 +278,9 @@ export async function resolveLaneConfig(
     for (const e of pinned.entries) {
       const c = now.get(e.key);
       if (!e.secure && (c?.source !== e.parameter || c.version !== e.version)) {
-        notes.push(`config ${e.key}: restored ${e.parameter} version ${e.version}${c ? ` (today: ${c.source} version ${c.version})` : ' (unset today)'}`);
+        notes.push(
+          `config ${e.key}: restored ${e.parameter} version ${e.version}${c ? ` (today: ${c.source} version ${c.version})` : ' (unset today)'}`,
+        );
       }
       if (e.secure && c && (c.source !== e.parameter || c.version !== e.version)) {
         notes.push(
@@ -274,7 +289,8 @@ export async function resolveLaneConfig(
       }
     }
     for (const c of current) {
-      if (!pinned.entries.some((e) => e.key === c.key)) notes.push(`config ${c.key}: not set in the rolled-back deploy; left out`);
+      if (!pinned.entries.some((e) => e.key === c.key))
+        notes.push(`config ${c.key}: not set in the rolled-back deploy; left out`);
     }
   }
   return { entries, notes };
@@ -285,7 +301,8 @@ export function configHistoryOf(templateBody: string | undefined): ConfigRecord[
   if (!templateBody) return [];
   try {
     const doc = parse(templateBody) as { Metadata?: Record<string, unknown> } | null;
-    const history = (doc?.Metadata?.[CONFIG_METADATA_KEY] as { history?: ConfigRecord[] } | undefined)?.history;
+    const history = (doc?.Metadata?.[CONFIG_METADATA_KEY] as { history?: ConfigRecord[] } | undefined)
+      ?.history;
     return Array.isArray(history) ? history : [];
   } catch {
     return [];
@@ -318,7 +335,10 @@ export function withLaneConfig(
   }
   container.Environment = environment;
   if (secrets.length > 0) container.Secrets = secrets;
-  const history = [record, ...previous.filter((r) => r.imageTag !== record.imageTag)].slice(0, CONFIG_HISTORY_LENGTH);
+  const history = [record, ...previous.filter((r) => r.imageTag !== record.imageTag)].slice(
+    0,
+    CONFIG_HISTORY_LENGTH,
+  );
   doc.Metadata = { ...(doc.Metadata ?? {}), [CONFIG_METADATA_KEY]: { history } };
   return JSON.stringify(doc);
 }
@@ -336,7 +356,12 @@ export interface ConfiguredTemplate {
  */
 export async function configureLaneTemplate(
   ctx: AwsContext,
-  request: { readonly service: string; readonly lane: string; readonly imageTag: string; readonly restoreConfigOf?: string },
+  request: {
+    readonly service: string;
+    readonly lane: string;
+    readonly imageTag: string;
+    readonly restoreConfigOf?: string;
+  },
   stackName: string,
   templateBody: string,
 ): Promise<ConfiguredTemplate> {
@@ -344,20 +369,41 @@ export async function configureLaneTemplate(
   let history: ConfigRecord[] = [];
   if (stack) {
     const current = await withThrottleRetry(ctx.clock, () =>
-      ctx.clients.cloudformation.send(new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' })),
+      ctx.clients.cloudformation.send(
+        new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' }),
+      ),
     );
     history = configHistoryOf(current.TemplateBody);
   }
-  const pinned = request.restoreConfigOf === undefined ? undefined : history.find((r) => r.imageTag === request.restoreConfigOf);
-  const identity = await withThrottleRetry(ctx.clock, () => ctx.clients.sts.send(new GetCallerIdentityCommand({})));
-  const resolved = await resolveLaneConfig(ctx, request.service, request.lane, identity.Account ?? '', pinned);
+  const pinned =
+    request.restoreConfigOf === undefined
+      ? undefined
+      : history.find((r) => r.imageTag === request.restoreConfigOf);
+  const identity = await withThrottleRetry(ctx.clock, () =>
+    ctx.clients.sts.send(new GetCallerIdentityCommand({})),
+  );
+  const resolved = await resolveLaneConfig(
+    ctx,
+    request.service,
+    request.lane,
+    identity.Account ?? '',
+    pinned,
+  );
   const notes =
     request.restoreConfigOf !== undefined && !pinned
-      ? [`config: no record of the configuration image ${request.restoreConfigOf} ran with; deploying today's`, ...resolved.notes]
+      ? [
+          `config: no record of the configuration image ${request.restoreConfigOf} ran with; deploying today's`,
+          ...resolved.notes,
+        ]
       : resolved.notes;
   const record: ConfigRecord = {
     imageTag: request.imageTag,
-    entries: resolved.entries.map(({ key, parameter, version, secure }) => ({ key, parameter, version, secure })),
+    entries: resolved.entries.map(({ key, parameter, version, secure }) => ({
+      key,
+      parameter,
+      version,
+      secure,
+    })),
   };
   return {
     templateBody: withLaneConfig(templateBody, resolved, record, history),
@@ -369,6 +415,7 @@ export async function configureLaneTemplate(
 /** One line per variable of a deploy, for progress and results: never a value. */
 export function describeResolvedConfig(resolved: ResolvedConfig): string[] {
   return resolved.entries.map(
-    (e) => `config ${e.key} <- ${e.parameter} version ${e.version}${e.secure ? ' (SecureString, as an ECS secret)' : ''}`,
+    (e) =>
+      `config ${e.key} <- ${e.parameter} version ${e.version}${e.secure ? ' (SecureString, as an ECS secret)' : ''}`,
   );
 }

@@ -45,7 +45,7 @@ describe('lanes logs on AWS (CloudWatch Logs)', () => {
     const w = await world();
     const t0 = w.clock.now() - 600_000;
     const lines = Array.from({ length: 120 }, (_, i) => `line ${i}`);
-    lines.forEach((line, i) => w.fake.logs.put(GROUP, `gray/app/task-${i % 3}`, [line], t0 + i));
+    for (const [i, line] of lines.entries()) w.fake.logs.put(GROUP, `gray/app/task-${i % 3}`, [line], t0 + i);
     const before = w.fake.calls.filter((c) => c === 'FilterLogEvents').length;
     const events = await createAwsLogReader(w.context()).read(query({ limit: 50 }));
     expect(events.map((e) => e.message)).toEqual(lines.slice(-50));
@@ -63,14 +63,20 @@ describe('lanes logs on AWS (CloudWatch Logs)', () => {
       'new error: "quoted"',
       'new ok',
     ]);
-    expect((await reader.read(query({ filter: 'error: "quoted"', limit: 0 }))).map((e) => e.message)).toEqual([
-      'new error: "quoted"',
-    ]);
+    expect((await reader.read(query({ filter: 'error: "quoted"', limit: 0 }))).map((e) => e.message)).toEqual(
+      ['new error: "quoted"'],
+    );
   });
 
   it('lists the streams through DescribeLogStreams pages (at most 50 each)', async () => {
     const w = await world();
-    for (let i = 0; i < 120; i++) w.fake.logs.put(GROUP, `gray/app/task-${String(i).padStart(3, '0')}`, [`m${i}`], w.clock.now() - 1000 + i);
+    for (let i = 0; i < 120; i++)
+      w.fake.logs.put(
+        GROUP,
+        `gray/app/task-${String(i).padStart(3, '0')}`,
+        [`m${i}`],
+        w.clock.now() - 1000 + i,
+      );
     const before = w.fake.calls.filter((c) => c === 'DescribeLogStreams').length;
     const events = await createAwsLogReader(w.context()).read(query({ limit: 0 }));
     expect(events).toHaveLength(120);
@@ -150,21 +156,36 @@ describe('lanes logs on AWS (CloudWatch Logs)', () => {
 
 describe("the fake's CloudWatch Logs holds to the documented limits", () => {
   it.each([
-    ['DescribeLogStreams limit above 50', 'DescribeLogStreams', { logGroupName: GROUP, limit: 51 }, /between 1 and 50/],
+    [
+      'DescribeLogStreams limit above 50',
+      'DescribeLogStreams',
+      { logGroupName: GROUP, limit: 51 },
+      /between 1 and 50/,
+    ],
     [
       'orderBy LastEventTime with a prefix',
       'DescribeLogStreams',
       { logGroupName: GROUP, logStreamNamePrefix: 'gray/', orderBy: 'LastEventTime' },
       /Cannot order by LastEventTime with a logStreamNamePrefix/,
     ],
-    ['FilterLogEvents limit above 10,000', 'FilterLogEvents', { logGroupName: GROUP, limit: 10_001 }, /between 1 and 10000/],
+    [
+      'FilterLogEvents limit above 10,000',
+      'FilterLogEvents',
+      { logGroupName: GROUP, limit: 10_001 },
+      /between 1 and 10000/,
+    ],
     [
       'stream names and a prefix together',
       'FilterLogEvents',
       { logGroupName: GROUP, logStreamNames: ['a'], logStreamNamePrefix: 'a' },
       /mutually exclusive/,
     ],
-    ['an unknown log group', 'FilterLogEvents', { logGroupName: '/ecs/dev/nope' }, /The specified log group does not exist/],
+    [
+      'an unknown log group',
+      'FilterLogEvents',
+      { logGroupName: '/ecs/dev/nope' },
+      /The specified log group does not exist/,
+    ],
     [
       'Live Tail over more than 10 log groups',
       'StartLiveTail',

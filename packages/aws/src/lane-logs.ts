@@ -13,8 +13,8 @@
  */
 import {
   DescribeLogStreamsCommand,
-  FilterLogEventsCommand,
   type FilteredLogEvent,
+  FilterLogEventsCommand,
   StartLiveTailCommand,
   type StartLiveTailCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
@@ -107,7 +107,9 @@ export function createAwsLogReader(ctx: AwsContext, options: AwsLogReaderOptions
       for (const e of page.events ?? []) events.push({ ...e, timestamp: e.timestamp ?? 0 });
       nextToken = page.nextToken;
     } while (nextToken);
-    return events.sort((a, b) => a.timestamp - b.timestamp || (a.eventId ?? '').localeCompare(b.eventId ?? ''));
+    return events.sort(
+      (a, b) => a.timestamp - b.timestamp || (a.eventId ?? '').localeCompare(b.eventId ?? ''),
+    );
   }
 
   /** The lane's streams (paged), to tell "no streams yet" from "no matching events". */
@@ -188,7 +190,9 @@ export function createAwsLogReader(ctx: AwsContext, options: AwsLogReaderOptions
         );
       } catch (error) {
         if (signal.aborted) return 'ended';
-        note(`live tail is not available (${(error as Error).name}: ${(error as Error).message}); polling instead`);
+        note(
+          `live tail is not available (${(error as Error).name}: ${(error as Error).message}); polling instead`,
+        );
         return 'unavailable';
       }
       const stream = response.responseStream;

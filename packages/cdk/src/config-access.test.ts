@@ -46,11 +46,15 @@ function roles(template: Template): string[] {
   return Object.keys(template.findResources('AWS::IAM::Role'));
 }
 
-const OWN_PATH = { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ConfigPath}/*' };
+const OWN_PATH = {
+  'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ConfigPath}/*',
+};
 
 describe('the lane stack: configuration access', () => {
   it("lets the execution role call only ssm:GetParameters, only below the service's own path", () => {
-    const ssm = statementsOf(lane, 'ExecutionRole').filter((s) => actions(s).some((a) => a.startsWith('ssm:')));
+    const ssm = statementsOf(lane, 'ExecutionRole').filter((s) =>
+      actions(s).some((a) => a.startsWith('ssm:')),
+    );
     expect(ssm).toEqual([{ Effect: 'Allow', Action: 'ssm:GetParameters', Resource: OWN_PATH }]);
   });
 
@@ -67,9 +71,16 @@ describe('the lane stack: configuration access', () => {
   it('gives no other role of the lane stack any SSM or KMS permission', () => {
     for (const id of roles(lane).filter((r) => r !== 'ExecutionRole')) {
       const all = statementsOf(lane, id).flatMap(actions);
-      expect(all.filter((a) => /^(ssm|kms):/.test(a) || a === '*'), id).toEqual([]);
+      expect(
+        all.filter((a) => /^(ssm|kms):/.test(a) || a === '*'),
+        id,
+      ).toEqual([]);
     }
-    expect(statementsOf(lane, 'ExecutionRole').flatMap(actions).filter((a) => a.startsWith('kms:'))).toEqual([]);
+    expect(
+      statementsOf(lane, 'ExecutionRole')
+        .flatMap(actions)
+        .filter((a) => a.startsWith('kms:')),
+    ).toEqual([]);
   });
 });
 
@@ -91,6 +102,7 @@ describe('the app pipeline: configuration access', () => {
         ],
       },
     ]);
-    for (const [id, statements] of Object.entries(byRole)) if (id !== 'DeployRole') expect(statements, id).toEqual([]);
+    for (const [id, statements] of Object.entries(byRole))
+      if (id !== 'DeployRole') expect(statements, id).toEqual([]);
   });
 });

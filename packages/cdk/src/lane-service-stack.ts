@@ -681,10 +681,14 @@ export class LaneServiceStack extends Stack {
           allowedPattern: '^(?:arn:aws[a-z-]*:sns:[a-z0-9-]+:\\d{12}:[A-Za-z0-9_-]+)?$',
         }),
       ConfigPath: () =>
-        str('ConfigPath', "The service's Parameter Store path /{project}/{env}/{service} (computed by core)", {
-          allowedPattern: '^(/[A-Za-z0-9_.-]+){3}$',
-          maxLength: 200,
-        }),
+        str(
+          'ConfigPath',
+          "The service's Parameter Store path /{project}/{env}/{service} (computed by core)",
+          {
+            allowedPattern: '^(/[A-Za-z0-9_.-]+){3}$',
+            maxLength: 200,
+          },
+        ),
     };
     const out = {} as Record<(typeof LANE_STACK_PARAMETER_NAMES)[number], CfnParameter>;
     for (const name of LANE_STACK_PARAMETER_NAMES) out[name] = make[name]();

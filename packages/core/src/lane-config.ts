@@ -80,7 +80,8 @@ export function configKeyProblem(key: string): string | undefined {
 
 /** Why `value` cannot be stored, or undefined when it can. */
 export function configValueProblem(key: string, value: string): string | undefined {
-  if (value.length === 0) return `the value of ${key} is empty; Parameter Store refuses empty values (use unset to remove it)`;
+  if (value.length === 0)
+    return `the value of ${key} is empty; Parameter Store refuses empty values (use unset to remove it)`;
   const bytes = new TextEncoder().encode(value).length;
   if (bytes > MAX_CONFIG_VALUE_BYTES)
     return `the value of ${key} has ${bytes} bytes; at most ${MAX_CONFIG_VALUE_BYTES} are allowed`;

@@ -56,7 +56,9 @@ export function parseSince(text: string, now: number): number {
   if (m) return now - Number(m[1]) * (SINCE_UNITS[m[2] as string] as number);
   const t = Date.parse(text);
   if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(t)) return t;
-  throw new Error(`--since "${text}" is neither a duration (90s, 10m, 2h, 1d) nor an ISO 8601 time (2026-12-01T10:00:00Z)`);
+  throw new Error(
+    `--since "${text}" is neither a duration (90s, 10m, 2h, 1d) nor an ISO 8601 time (2026-12-01T10:00:00Z)`,
+  );
 }
 
 /** The ECS task id in an awslogs stream name `{prefix}/{container}/{task-id}`, else the stream name. */

@@ -100,7 +100,10 @@ export function routeOf(answer: Answer): DemoHop[] {
 /** `web(base 1.0.0) -> orders(gray 1.1.0-gray FEATURE_FLAG=on) -> ...` */
 export function formatRoute(hops: readonly DemoHop[]): string {
   return hops
-    .map((h) => `${h.service}(${h.lane} ${h.version}${h.featureFlag === undefined ? '' : ` FEATURE_FLAG=${h.featureFlag}`})`)
+    .map(
+      (h) =>
+        `${h.service}(${h.lane} ${h.version}${h.featureFlag === undefined ? '' : ` FEATURE_FLAG=${h.featureFlag}`})`,
+    )
     .join(' -> ');
 }
 
@@ -238,9 +241,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // The lane's configuration, as SSM Parameter Store holds it on AWS: a service-wide value and a lane override.
   const store = createLocalConfigStore({ config, root: dir, env: localEnv.name });
   out('');
-  out(`   lanes config set ${service} FEATURE_FLAG=off --env ${localEnv.name}            (every lane of ${service})`);
-  await store.change({ service, env: localEnv.name }, { kind: 'set', key: 'FEATURE_FLAG', value: 'off', secure: false }, false);
-  out(`   lanes config set ${service} FEATURE_FLAG=on --env ${localEnv.name} --lane ${lane}  (lane ${lane} only)`);
+  out(
+    `   lanes config set ${service} FEATURE_FLAG=off --env ${localEnv.name}            (every lane of ${service})`,
+  );
+  await store.change(
+    { service, env: localEnv.name },
+    { kind: 'set', key: 'FEATURE_FLAG', value: 'off', secure: false },
+    false,
+  );
+  out(
+    `   lanes config set ${service} FEATURE_FLAG=on --env ${localEnv.name} --lane ${lane}  (lane ${lane} only)`,
+  );
   await store.change(
     { service, env: localEnv.name, lane },
     { kind: 'set', key: 'FEATURE_FLAG', value: 'on', secure: false },

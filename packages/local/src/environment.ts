@@ -35,8 +35,8 @@ import {
 } from '@ecs-lanes/core';
 import { ControlApiError, callControl, ensureSupervisor, findSupervisor } from './client.js';
 import { GATEWAY_LANE_HEADER } from './gateway.js';
-import { createLocalConfigStore, resolveLocalLaneConfig } from './lane-config.js';
 import { type AppSource, checkout, removeWorktree, resolveSource, WORKING_TREE } from './git.js';
+import { createLocalConfigStore, resolveLocalLaneConfig } from './lane-config.js';
 import { withLock } from './lock.js';
 import {
   type LocalPaths,

@@ -20,7 +20,6 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  type ConfigChange,
   type ConfigChangeResult,
   type ConfigEntry,
   type ConfigTarget,
@@ -71,17 +70,25 @@ async function readConfigFile(file: string): Promise<ConfigFile> {
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new UserError(`${file}: expected a mapping with "services" (see docs/operations.md, "Configuration")`);
+    throw new UserError(
+      `${file}: expected a mapping with "services" (see docs/operations.md, "Configuration")`,
+    );
   }
   return doc as ConfigFile;
 }
 
-function entriesOf(file: string, scope: Scope | undefined, kind: ConfigEntry['scope'], where: string): ConfigEntry[] {
+function entriesOf(
+  file: string,
+  scope: Scope | undefined,
+  kind: ConfigEntry['scope'],
+  where: string,
+): ConfigEntry[] {
   return Object.entries(scope ?? {})
     .map(([key, raw]): ConfigEntry => {
       const problem = configKeyProblem(key);
       if (problem) throw new UserError(`${file}: ${where}: ${problem}`);
-      const stored: StoredValue = typeof raw === 'object' && raw !== null ? raw : { value: String(raw), version: 1 };
+      const stored: StoredValue =
+        typeof raw === 'object' && raw !== null ? raw : { value: String(raw), version: 1 };
       const secure = stored.secure === true;
       return {
         key,
@@ -108,9 +115,10 @@ export async function resolveLocalLaneConfig(
   const doc = await readConfigFile(file);
   const svc = doc.services?.[service];
   const values: Record<string, string> = {};
-  const valueOf = (raw: string | StoredValue) => (typeof raw === 'object' && raw !== null ? String(raw.value) : String(raw));
-  for (const [k, v] of Object.entries(svc?.config ?? {})) values[k] = valueOf(v);
-  for (const [k, v] of Object.entries(svc?.lanes?.[lane] ?? {})) values[k] = valueOf(v);
+  const plainOf = (raw: string | StoredValue) =>
+    typeof raw === 'object' && raw !== null ? String(raw.value) : String(raw);
+  for (const [k, v] of Object.entries(svc?.config ?? {})) values[k] = plainOf(v);
+  for (const [k, v] of Object.entries(svc?.lanes?.[lane] ?? {})) values[k] = plainOf(v);
   for (const k of Object.keys(values)) {
     const problem = configKeyProblem(k);
     if (problem) throw new UserError(`${file}: services.${service}: ${problem}`);
@@ -153,12 +161,21 @@ export function createLocalConfigStore(options: LocalConfigStoreOptions): LaneCo
           : `services.${target.service}.lanes.${target.lane}.${change.key}`;
       const apply = async (commit: boolean): Promise<ConfigChangeResult> => {
         const doc = await readConfigFile(file);
-        const services = (doc.services ??= {});
-        const svc = (services[target.service] ??= {});
-        const scope: Scope =
-          target.lane === undefined ? (svc.config ??= {}) : ((svc.lanes ??= {})[target.lane] ??= {});
+        doc.services = doc.services ?? {};
+        const svc = doc.services[target.service] ?? {};
+        doc.services[target.service] = svc;
+        let scope: Scope;
+        if (target.lane === undefined) {
+          svc.config = svc.config ?? {};
+          scope = svc.config;
+        } else {
+          svc.lanes = svc.lanes ?? {};
+          scope = svc.lanes[target.lane] ?? {};
+          svc.lanes[target.lane] = scope;
+        }
         const raw = scope[change.key];
-        const current = raw === undefined ? undefined : typeof raw === 'object' ? raw : { value: String(raw), version: 1 };
+        const current =
+          raw === undefined ? undefined : typeof raw === 'object' ? raw : { value: String(raw), version: 1 };
         let action: string;
         let entry: ConfigEntry | undefined;
         if (change.kind === 'unset') {

@@ -28,7 +28,9 @@ export function createLocalLogReader(logFile: (service: string, lane: string) =>
   const matches = (query: LaneLogQuery, line: string) => !query.filter || line.includes(query.filter);
   const refuseSince = (query: LaneLogQuery) => {
     if (query.since !== undefined) {
-      throw new UserError('--since needs per-line times, which the local lane log does not have; use -n N instead');
+      throw new UserError(
+        '--since needs per-line times, which the local lane log does not have; use -n N instead',
+      );
     }
   };
   return {

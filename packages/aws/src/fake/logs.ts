@@ -147,7 +147,8 @@ export class FakeLogs {
 
   private group(name: unknown): Map<string, FakeStream> {
     const streams = typeof name === 'string' ? this.groups.get(name) : undefined;
-    if (!streams) throw this.options.error('ResourceNotFoundException', 'The specified log group does not exist.');
+    if (!streams)
+      throw this.options.error('ResourceNotFoundException', 'The specified log group does not exist.');
     return streams;
   }
 
@@ -159,7 +160,9 @@ export class FakeLogs {
     if (value === undefined) return max;
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1 || n > max) {
-      throw this.invalid(`1 validation error detected: Value '${String(value)}' at 'limit' failed to satisfy constraint: Member must have value between 1 and ${max}`);
+      throw this.invalid(
+        `1 validation error detected: Value '${String(value)}' at 'limit' failed to satisfy constraint: Member must have value between 1 and ${max}`,
+      );
     }
     return n;
   }
@@ -250,15 +253,20 @@ export class FakeLogs {
 
   private startLiveTail(input: Record<string, unknown>) {
     if (!this.liveTailAvailable) {
-      throw this.options.error('AccessDeniedException', 'Live Tail is not available for this account in this Region.');
+      throw this.options.error(
+        'AccessDeniedException',
+        'Live Tail is not available for this account in this Region.',
+      );
     }
     const groups = (input.logGroupIdentifiers as string[] | undefined) ?? [];
     if (groups.length < 1 || groups.length > LIVE_TAIL_MAX_LOG_GROUPS) {
       throw this.invalid(`logGroupIdentifiers must have between 1 and ${LIVE_TAIL_MAX_LOG_GROUPS} members`);
     }
     // "If you specify an ARN, the ARN can't end with an asterisk (*)." (StartLiveTail, logGroupIdentifiers)
-    if (groups.some((g) => g.endsWith('*'))) throw this.invalid("a log group ARN in logGroupIdentifiers can't end with an asterisk (*)");
-    for (const g of groups) this.group(g.includes(':log-group:') ? g.split(':log-group:')[1]?.replace(/:\*$/, '') : g);
+    if (groups.some((g) => g.endsWith('*')))
+      throw this.invalid("a log group ARN in logGroupIdentifiers can't end with an asterisk (*)");
+    for (const g of groups)
+      this.group(g.includes(':log-group:') ? g.split(':log-group:')[1]?.replace(/:\*$/, '') : g);
     const prefixes = input.logStreamNamePrefixes as string[] | undefined;
     if ((prefixes !== undefined || input.logStreamNames !== undefined) && groups.length !== 1) {
       throw this.invalid('logStreamNames and logStreamNamePrefixes require exactly one log group identifier');
@@ -267,7 +275,9 @@ export class FakeLogs {
       throw this.invalid(`logStreamNamePrefixes must have between 1 and ${MAX_STREAM_FILTERS} members`);
     }
     const wantStream = this.streamFilter(input.logStreamNames, prefixes);
-    const matches = compileFilterPattern(input.logEventFilterPattern as string | undefined, (m) => this.invalid(m));
+    const matches = compileFilterPattern(input.logEventFilterPattern as string | undefined, (m) =>
+      this.invalid(m),
+    );
     const session: LiveTailSession = {
       groups,
       matches: (_g, stream, message) => wantStream(stream) && matches(message),
@@ -280,7 +290,13 @@ export class FakeLogs {
     const sessionId = `fake-session-${++this.counter}`;
     async function* stream() {
       try {
-        yield { sessionStart: { sessionId, logGroupIdentifiers: groups, ...(prefixes ? { logStreamNamePrefixes: prefixes } : {}) } };
+        yield {
+          sessionStart: {
+            sessionId,
+            logGroupIdentifiers: groups,
+            ...(prefixes ? { logStreamNamePrefixes: prefixes } : {}),
+          },
+        };
         for (;;) {
           await clock.sleep(1000);
           if (clock.now() - startedAt >= LIVE_TAIL_MAX_SESSION_MS) {

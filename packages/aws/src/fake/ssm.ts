@@ -80,7 +80,10 @@ export class FakeSsm {
 
   private checkName(name: unknown): string {
     if (typeof name !== 'string' || name.trim() !== name || name.length === 0) {
-      throw this.fail('ValidationException', `Parameter name: can't be empty or contain leading or trailing spaces`);
+      throw this.fail(
+        'ValidationException',
+        `Parameter name: can't be empty or contain leading or trailing spaces`,
+      );
     }
     if (!/^[a-zA-Z0-9_.\-/]+$/.test(name)) {
       throw this.fail(
@@ -90,13 +93,19 @@ export class FakeSsm {
     }
     const first = name.replace(/^\//, '').split('/')[0] ?? '';
     if (/^(aws|ssm)/i.test(first)) {
-      throw this.fail('ValidationException', `Parameter name: can't be prefixed with "aws" or "ssm" (case-insensitive).`);
+      throw this.fail(
+        'ValidationException',
+        `Parameter name: can't be prefixed with "aws" or "ssm" (case-insensitive).`,
+      );
     }
     if (name.includes('/') && !name.startsWith('/')) {
       throw this.fail('ValidationException', 'Parameter name must be a fully qualified name.');
     }
     if (name.split('/').length - 1 > SSM_MAX_LEVELS) {
-      throw this.fail('HierarchyLevelLimitExceededException', `A hierarchy can have a maximum of ${SSM_MAX_LEVELS} levels.`);
+      throw this.fail(
+        'HierarchyLevelLimitExceededException',
+        `A hierarchy can have a maximum of ${SSM_MAX_LEVELS} levels.`,
+      );
     }
     return name;
   }
@@ -109,7 +118,10 @@ export class FakeSsm {
     const name = this.checkName(input.Name);
     const value = input.Value;
     if (typeof value !== 'string' || value.length === 0) {
-      throw this.fail('ValidationException', "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1");
+      throw this.fail(
+        'ValidationException',
+        "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      );
     }
     if (value.length > SSM_MAX_STANDARD_VALUE) {
       throw this.fail(
@@ -123,11 +135,21 @@ export class FakeSsm {
       throw this.fail('ValidationException', 'A parameter type is required when you create a parameter.');
     }
     if (existing && input.Overwrite !== true) {
-      throw this.fail('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+      throw this.fail(
+        'ParameterAlreadyExists',
+        'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
+      );
     }
     const previousType = existing?.at(-1)?.type;
-    if (previousType && previousType !== type && (previousType === 'SecureString' || type === 'SecureString')) {
-      throw this.fail('ValidationException', `the fake refuses to change parameter ${name} from ${previousType} to ${type}; delete it first (see docs/aws-fidelity.md)`);
+    if (
+      previousType &&
+      previousType !== type &&
+      (previousType === 'SecureString' || type === 'SecureString')
+    ) {
+      throw this.fail(
+        'ValidationException',
+        `the fake refuses to change parameter ${name} from ${previousType} to ${type}; delete it first (see docs/aws-fidelity.md)`,
+      );
     }
     const versions = existing ?? [];
     const version = (versions.at(-1)?.version ?? 0) + 1;
@@ -162,18 +184,27 @@ export class FakeSsm {
     }
     const max = input.MaxResults === undefined ? SSM_MAX_RESULTS : Number(input.MaxResults);
     if (!Number.isInteger(max) || max < 1 || max > SSM_MAX_RESULTS) {
-      throw this.fail('ValidationException', `1 validation error detected: Value '${String(input.MaxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${SSM_MAX_RESULTS}`);
+      throw this.fail(
+        'ValidationException',
+        `1 validation error detected: Value '${String(input.MaxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${SSM_MAX_RESULTS}`,
+      );
     }
     const base = path.endsWith('/') ? path : `${path}/`;
     const names = [...this.parameters.keys()]
       .filter((n) => n.startsWith(base) && (input.Recursive === true || !n.slice(base.length).includes('/')))
       .sort();
-    const start = input.NextToken === undefined ? 0 : Number(Buffer.from(String(input.NextToken), 'base64').toString());
-    if (!Number.isInteger(start) || start < 0) throw this.fail('InvalidNextToken', 'The specified token is not valid.');
+    const start =
+      input.NextToken === undefined ? 0 : Number(Buffer.from(String(input.NextToken), 'base64').toString());
+    if (!Number.isInteger(start) || start < 0)
+      throw this.fail('InvalidNextToken', 'The specified token is not valid.');
     const page = names.slice(start, start + max);
     return {
-      Parameters: page.map((n) => this.view(n, this.parameters.get(n)?.at(-1) as Version, input.WithDecryption === true)),
-      ...(start + max < names.length ? { NextToken: Buffer.from(String(start + max)).toString('base64') } : {}),
+      Parameters: page.map((n) =>
+        this.view(n, this.parameters.get(n)?.at(-1) as Version, input.WithDecryption === true),
+      ),
+      ...(start + max < names.length
+        ? { NextToken: Buffer.from(String(start + max)).toString('base64') }
+        : {}),
     };
   }
 

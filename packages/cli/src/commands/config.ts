@@ -18,7 +18,13 @@ import {
   UserError,
 } from '@ecs-lanes/core';
 import type { Command } from 'commander';
-import { type CommonOptions, checkLane, resolveEnvironment, setExitCode, withCommonOptions } from '../lane-command.js';
+import {
+  type CommonOptions,
+  checkLane,
+  resolveEnvironment,
+  setExitCode,
+  withCommonOptions,
+} from '../lane-command.js';
 import { type Io, printJson, table } from '../output.js';
 import { loadProject, type Project } from '../project.js';
 import type { TargetOptions } from '../targets.js';
@@ -35,21 +41,28 @@ export interface ConfigOptions extends CommonOptions {
   readonly readValue?: () => Promise<string>;
 }
 
-type StoreFactory = (project: Project, env: EnvironmentConfig, io: Io, options: TargetOptions) => Promise<LaneConfigStore>;
+type StoreFactory = (
+  project: Project,
+  env: EnvironmentConfig,
+  io: Io,
+  options: TargetOptions,
+) => Promise<LaneConfigStore>;
 
 const STORES: Record<EnvironmentConfig['target'], StoreFactory> = {
   aws: async (project, env, io, options) => {
-    const [{ createAwsContext, createSsmConfigStore }, { awsEnvironment, awsTargetOptions }] = await Promise.all([
-      import('@ecs-lanes/aws'),
-      import('../aws.js'),
-    ]);
+    const [{ createAwsContext, createSsmConfigStore }, { awsEnvironment, awsTargetOptions }] =
+      await Promise.all([import('@ecs-lanes/aws'), import('../aws.js')]);
     return createSsmConfigStore(
       createAwsContext(awsTargetOptions(project, awsEnvironment(env, 'lanes config'), io, options)),
     );
   },
   local: async (project, env) => {
     const { createLocalConfigStore } = await import('@ecs-lanes/local');
-    return createLocalConfigStore({ config: project.config, root: project.root, env: (env as LocalEnvironmentConfig).name });
+    return createLocalConfigStore({
+      config: project.config,
+      root: project.root,
+      env: (env as LocalEnvironmentConfig).name,
+    });
   },
 };
 
@@ -68,7 +81,9 @@ async function open(io: Io, service: string, options: ConfigOptions) {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** `lanes config ls`: returns the exit code. */
@@ -113,7 +128,9 @@ export async function configChange(
 ): Promise<number> {
   if (args.length === 0) {
     throw new UserError(
-      kind === 'set' ? 'give at least one KEY=VALUE (or KEY alone with --secure to read the value on stdin)' : 'give at least one KEY to unset',
+      kind === 'set'
+        ? 'give at least one KEY=VALUE (or KEY alone with --secure to read the value on stdin)'
+        : 'give at least one KEY to unset',
     );
   }
   const changes: ConfigChange[] = [];
@@ -124,7 +141,9 @@ export async function configChange(
     }
     const eq = arg.indexOf('=');
     if (eq < 0 && !options.secure) {
-      throw new UserError(`"${arg}" is not KEY=VALUE; for a secure value read from stdin, pass --secure and KEY alone`);
+      throw new UserError(
+        `"${arg}" is not KEY=VALUE; for a secure value read from stdin, pass --secure and KEY alone`,
+      );
     }
     if (eq < 0 && args.length > 1) throw new UserError('a value read from stdin is for one KEY at a time');
     const key = eq < 0 ? arg : arg.slice(0, eq);
@@ -178,7 +197,9 @@ export function registerConfig(program: Command, io: Io): void {
       config
         .command('ls')
         .argument('<service>', 'service name from lanes.yaml')
-        .description('List the values; with --lane, what that lane runs with (its overrides, else the service-wide value)')
+        .description(
+          'List the values; with --lane, what that lane runs with (its overrides, else the service-wide value)',
+        )
         .addHelpText('after', '\nExamples:\n  $ lanes config ls orders --env dev --lane gray --json'),
     ),
   ).action(async (service: string, opts: ConfigOptions, command: Command) => {
@@ -209,7 +230,10 @@ export function registerConfig(program: Command, io: Io): void {
         .argument('<keys...>', 'keys to remove')
         .description('Remove values (a lane then falls back to the service-wide value)')
         .option('--dry-run', 'check and say what would change, change nothing')
-        .addHelpText('after', '\nExamples:\n  $ lanes config unset orders FEATURE_FLAG --env dev --lane gray --dry-run'),
+        .addHelpText(
+          'after',
+          '\nExamples:\n  $ lanes config unset orders FEATURE_FLAG --env dev --lane gray --dry-run',
+        ),
     ),
   ).action(async (service: string, keys: string[], opts: ConfigOptions, command: Command) => {
     setExitCode(command, await configChange(io, service, 'unset', keys, opts));

@@ -51,15 +51,20 @@ export interface LogsOptions extends TargetOptions {
 }
 
 /** Opens the log reader of an environment's target. */
-type ReaderFactory = (project: Project, env: EnvironmentConfig, io: Io, options: TargetOptions) => Promise<LaneLogReader>;
+type ReaderFactory = (
+  project: Project,
+  env: EnvironmentConfig,
+  io: Io,
+  options: TargetOptions,
+) => Promise<LaneLogReader>;
 
 const READERS: Record<EnvironmentConfig['target'], ReaderFactory> = {
   aws: async (project, env, io, options) => {
-    const [{ createAwsContext, createAwsLogReader }, { awsEnvironment, awsTargetOptions }] = await Promise.all([
-      import('@ecs-lanes/aws'),
-      import('../aws.js'),
-    ]);
-    return createAwsLogReader(createAwsContext(awsTargetOptions(project, awsEnvironment(env, 'lanes logs'), io, options)));
+    const [{ createAwsContext, createAwsLogReader }, { awsEnvironment, awsTargetOptions }] =
+      await Promise.all([import('@ecs-lanes/aws'), import('../aws.js')]);
+    return createAwsLogReader(
+      createAwsContext(awsTargetOptions(project, awsEnvironment(env, 'lanes logs'), io, options)),
+    );
   },
   local: async (project, env) => {
     const { createLocalEnvironment, createLocalLogReader } = await import('@ecs-lanes/local');
@@ -116,7 +121,9 @@ export async function logs(io: Io, service: string, options: LogsOptions): Promi
   };
   if (options.insights) {
     if (env.target !== 'aws') {
-      throw new UserError(`--insights prints a CloudWatch Logs Insights query; ${env.name} is a ${env.target} environment`);
+      throw new UserError(
+        `--insights prints a CloudWatch Logs Insights query; ${env.name} is a ${env.target} environment`,
+      );
     }
     const q = insightsQuery(query);
     if (options.json) io.out(JSON.stringify(q));
@@ -167,7 +174,10 @@ export function registerLogs(program: Command, io: Io): void {
     .option('-c, --config <file>', 'config file', 'lanes.yaml')
     .option('-e, --env <name>', 'environment (default: $LANES_ENV, else the only local environment)')
     .option('--profile <profile>', 'AWS named profile (aws environments)')
-    .option('--region <region>', 'AWS region (aws environments; default: the environment region in lanes.yaml)')
+    .option(
+      '--region <region>',
+      'AWS region (aws environments; default: the environment region in lanes.yaml)',
+    )
     .addHelpText(
       'after',
       [
