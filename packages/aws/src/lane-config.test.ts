@@ -155,6 +155,18 @@ describe('lanes deploy with configuration (AWS)', () => {
     await store.change({ service: 'orders', env: 'dev' }, set('DB_PASSWORD', 'top-secret-42', true), false);
     await store.change({ service: 'orders', env: 'dev', lane: 'gray' }, set('FEATURE_FLAG', 'on'), false);
     const target = createAwsTarget(w.options);
+    const dry = await target.deploy({
+      service: 'orders',
+      env: 'dev',
+      lane: 'gray',
+      branch: 'gray',
+      dryRun: true,
+    });
+    expect(dry.actions.filter((a) => a.startsWith('config '))).toEqual([
+      'config DB_PASSWORD <- /shop/dev/orders/DB_PASSWORD version 1 (SecureString, as an ECS secret)',
+      'config DOWNSTREAM_URL <- /shop/dev/orders/DOWNSTREAM_URL version 1',
+      'config FEATURE_FLAG <- /shop/dev/orders/lanes/gray/FEATURE_FLAG version 1 (lane override)',
+    ]);
     await target.deploy({ service: 'orders', env: 'dev', lane: 'gray', branch: 'gray' });
     await target.deploy({ service: 'orders', env: 'dev', lane: 'base', branch: 'main' });
 

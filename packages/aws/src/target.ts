@@ -31,6 +31,7 @@ import {
   serviceOf,
 } from './context.js';
 import { laneStatus, listLanes, requireLaneStack, verifyLane } from './inspect.js';
+import { createSsmConfigStore } from './lane-config.js';
 import { deployLaneStack, historyOf, planLaneStack } from './lane-deploy.js';
 import { followExecution, getPipeline, startPipeline } from './pipeline.js';
 import { formatChanges } from './stacks.js';
@@ -168,6 +169,12 @@ export async function deployThroughPipeline(
       actions.push(`listener rule priority ${plan.priority} (${plan.keptPriority ? 'kept' : 'new'})`);
     } else {
       actions.push('baseline lane: served by the default target group, no listener rule');
+    }
+    // The configuration the deploy job would resolve today (names and versions; never a value).
+    for (const e of await createSsmConfigStore(ctx).effective(ref)) {
+      actions.push(
+        `config ${e.key} <- ${e.source} version ${e.version}${e.secure ? ' (SecureString, as an ECS secret)' : ''}${e.overrides ? ' (lane override)' : ''}`,
+      );
     }
     return { ...ref, dryRun: true, actions };
   }
