@@ -416,6 +416,6 @@ export async function configureLaneTemplate(
 export function describeResolvedConfig(resolved: ResolvedConfig): string[] {
   return resolved.entries.map(
     (e) =>
-      `config ${e.key} <- ${e.parameter} version ${e.version}${e.secure ? ' (SecureString, as an ECS secret)' : ''}`,
+      `${e.key} <- ${e.parameter} version ${e.version}${e.secure ? ' (SecureString, as an ECS secret)' : ''}`,
   );
 }

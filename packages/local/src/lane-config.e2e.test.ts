@@ -10,13 +10,13 @@ import { createLocalConfigStore } from './lane-config.js';
 
 const dir = projectDir('config');
 let env: LocalEnvironment;
-const orders = `http://127.0.0.1:${e2ePort(83)}/`;
+const orders = `http://127.0.0.1:${e2ePort(103)}/`;
 const set = (value: string) => ({ kind: 'set' as const, key: 'FEATURE_FLAG', value, secure: false });
 const flag = async (lane?: string) =>
   ((await request(orders, lane)) as unknown as { featureFlag?: string }).featureFlag;
 
 beforeAll(async () => {
-  env = await demoEnvironment(dir, e2ePort(80));
+  env = await demoEnvironment(dir, e2ePort(100));
 });
 afterAll(() => cleanup(env, dir));
 
