@@ -85,6 +85,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "Set a service's configuration and per-lane overrides (SSM Parameter Store on AWS)",
     load: async () => (await import('./commands/config.js')).registerConfig,
   },
+  ui: {
+    summary: 'Show the lane map of an environment in the browser',
+    load: async () => (await import('./commands/ui.js')).registerUi,
+  },
   synth: {
     summary: 'Write the Infra repo: templates, buildspec, pipelines, parameters',
     load: async () => (await import('./commands/synth.js')).registerSynth,
