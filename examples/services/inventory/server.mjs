@@ -11,6 +11,8 @@ const VERSION = '1.0.0';
 const CALLS = [];
 
 const lanes = configureFromEnv({ defaultPort: 8080 });
+// A value from the lane's configuration: the service-wide one, or the lane's override (see docs/operations.md).
+const FEATURE_FLAG = process.env.FEATURE_FLAG;
 
 async function call(service) {
   try {
@@ -25,7 +27,14 @@ const server = http.createServer(
     const body =
       request.url === '/healthz'
         ? { ok: true, service: SERVICE, lane: lanes.lane }
-        : { service: SERVICE, lane: lanes.lane, version: VERSION, calls: await Promise.all(CALLS.map(call)) };
+        : {
+            service: SERVICE,
+            lane: lanes.lane,
+            version: VERSION,
+            // Configuration of the lane (lanes config; SSM Parameter Store on AWS), echoed to show overrides.
+            ...(FEATURE_FLAG === undefined ? {} : { featureFlag: FEATURE_FLAG }),
+            calls: await Promise.all(CALLS.map(call)),
+          };
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify(body));
   }),

@@ -4,10 +4,12 @@
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { Clock } from './clock.js';
@@ -22,6 +24,10 @@ export interface AwsClients {
   readonly codepipeline: CodePipelineClient;
   readonly servicediscovery: ServiceDiscoveryClient;
   readonly cloudwatch: CloudWatchClient;
+  /** CloudWatch Logs: `lanes logs` (operator policy, docs/operations.md). */
+  readonly logs: CloudWatchLogsClient;
+  /** SSM Parameter Store: `lanes config`, and the lane's configuration at deploy time. */
+  readonly ssm: SSMClient;
   readonly sts: STSClient;
 }
 
@@ -58,6 +64,8 @@ export function createAwsClients(options: CreateAwsClientsOptions): AwsClients {
     codepipeline: new CodePipelineClient(config),
     servicediscovery: new ServiceDiscoveryClient(config),
     cloudwatch: new CloudWatchClient(config),
+    logs: new CloudWatchLogsClient(config),
+    ssm: new SSMClient(config),
     sts: new STSClient(config),
   };
 }

@@ -21,6 +21,7 @@ import {
   UserError,
 } from '@ecs-lanes/core';
 import { type AwsContext, checkLane, imageTagOf, serviceExports, serviceOf } from './context.js';
+import { configureLaneTemplate, describeResolvedConfig, type ResolvedConfig } from './lane-config.js';
 import { withThrottleRetry } from './retry.js';
 import { StackDeployError, type StackDeployResult } from './stacks.js';
 
@@ -40,6 +41,11 @@ export interface LaneStackRequest {
   /** Branch the image was built from. */
   readonly branch: string;
   readonly dryRun?: boolean;
+  /**
+   * Deploy with the configuration recorded for this image tag (a rollback) instead of today's.
+   * @default today's effective configuration of the lane
+   */
+  readonly restoreConfigOf?: string;
 }
 
 /** A lane stack's parameters, tags and the priority chosen. */
@@ -207,9 +213,23 @@ export async function deployLaneStack(
   ctx: AwsContext,
   request: LaneStackRequest,
   progress: ProgressListener = () => {},
-): Promise<StackDeployResult & { readonly plan: LaneStackPlan }> {
+): Promise<StackDeployResult & { readonly plan: LaneStackPlan; readonly config: ResolvedConfig }> {
   const avoid = new Set<number>();
-  const templateBody = await ctx.templates.laneStackTemplate();
+  const configured = await configureLaneTemplate(
+    ctx,
+    {
+      service: request.service,
+      lane: checkLane(request.lane),
+      imageTag: imageTagOf(request.imageUri),
+      ...(request.restoreConfigOf !== undefined ? { restoreConfigOf: request.restoreConfigOf } : {}),
+    },
+    laneNames(request.service, ctx.env.name, request.lane).stack,
+    await ctx.templates.laneStackTemplate(),
+  );
+  const templateBody = configured.templateBody;
+  for (const line of [...describeResolvedConfig(configured.resolved), ...configured.resolved.notes]) {
+    progress({ phase: 'config', message: line });
+  }
   for (let attempt = 1; ; attempt++) {
     let plan = await planLaneStack(ctx, request, avoid);
     let reported = -1;
@@ -242,7 +262,7 @@ export async function deployLaneStack(
         },
         { ...(request.dryRun ? { dryRun: true } : {}), progress },
       );
-      return { ...result, plan };
+      return { ...result, plan, config: configured.resolved };
     } catch (error) {
       const lost = priorityInUse(error);
       if (lost === undefined) throw error;

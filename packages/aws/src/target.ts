@@ -31,6 +31,7 @@ import {
   serviceOf,
 } from './context.js';
 import { laneStatus, listLanes, requireLaneStack, verifyLane } from './inspect.js';
+import { createSsmConfigStore } from './lane-config.js';
 import { deployLaneStack, historyOf, planLaneStack } from './lane-deploy.js';
 import { followExecution, getPipeline, startPipeline } from './pipeline.js';
 import { formatChanges } from './stacks.js';
@@ -169,6 +170,12 @@ export async function deployThroughPipeline(
     } else {
       actions.push('baseline lane: served by the default target group, no listener rule');
     }
+    // The configuration the deploy job would resolve today (names and versions; never a value).
+    for (const e of await createSsmConfigStore(ctx).effective(ref)) {
+      actions.push(
+        `config ${e.key} <- ${e.source} version ${e.version}${e.secure ? ' (SecureString, as an ECS secret)' : ''}${e.overrides ? ' (lane override)' : ''}`,
+      );
+    }
     return { ...ref, dryRun: true, actions };
   }
   progress({ phase: 'pipeline', message: start });
@@ -236,6 +243,7 @@ export async function rollbackLane(
     lane: ref.lane,
     imageUri,
     branch: lane.tags[LANE_TAGS.branch] ?? serviceOf(ctx, ref.service).appRepo.branch,
+    restoreConfigOf: target,
     ...(ref.dryRun ? { dryRun: true } : {}),
   };
   progress({ phase: 'rollback', message: `${ref.lane}: ${current ?? '?'} -> ${target}` });
@@ -248,6 +256,7 @@ export async function rollbackLane(
     dryRun: Boolean(ref.dryRun),
     actions: [
       `roll back ${ref.lane} from ${current ?? '?'} to ${target}`,
+      ...result.config.notes,
       ...formatChanges(result.stackName, result),
     ],
     version: ref.dryRun ? (current ?? target) : target,

@@ -175,12 +175,36 @@ export class LaneServiceStack extends Stack {
             ],
           },
         },
+        {
+          // ECS reads the lane's secure configuration (container `Secrets`) with the execution role when a task
+          // starts: ssm:GetParameters on the parameters, and nothing else with the default key alias/aws/ssm
+          // (kms:Decrypt only for a customer managed key). Amazon ECS Developer Guide, "Amazon ECS task
+          // execution IAM role", section "Required IAM permissions for Amazon ECS secrets",
+          // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html.
+          // Only below the service's own path: /{project}/{env}/{service}/ (its lanes' overrides included).
+          policyName: 'read-own-config',
+          policyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Action: 'ssm:GetParameters',
+                Resource: arn('ssm', 'parameter${ConfigPath}/*'),
+              },
+            ],
+          },
+        },
       ],
     });
     acknowledge(
       executionRole,
       'AwsSolutions-IAM5[Resource::*]',
       'ecr:GetAuthorizationToken has no resource-level permissions; image pulls are limited to the repository of ImageUri.',
+    );
+    acknowledge(
+      executionRole,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter<ConfigPath>/*]',
+      "Parameters are read only below the service's own configuration path; their names are the service's configuration keys, known at deploy time only.",
     );
     acknowledge(
       executionRole,
@@ -656,6 +680,15 @@ export class LaneServiceStack extends Stack {
           default: '',
           allowedPattern: '^(?:arn:aws[a-z-]*:sns:[a-z0-9-]+:\\d{12}:[A-Za-z0-9_-]+)?$',
         }),
+      ConfigPath: () =>
+        str(
+          'ConfigPath',
+          "The service's Parameter Store path /{project}/{env}/{service} (computed by core)",
+          {
+            allowedPattern: '^(/[A-Za-z0-9_.-]+){3}$',
+            maxLength: 200,
+          },
+        ),
     };
     const out = {} as Record<(typeof LANE_STACK_PARAMETER_NAMES)[number], CfnParameter>;
     for (const name of LANE_STACK_PARAMETER_NAMES) out[name] = make[name]();

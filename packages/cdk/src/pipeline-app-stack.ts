@@ -91,6 +91,12 @@ export class PipelineAppStack extends Stack {
     );
     nameParameter(this, 'ClusterName', AWS_NAME_RULES.ecs, 'ECS cluster of the environment');
     const ecrStack = nameParameter(this, 'EcrStackName', AWS_NAME_RULES.stack, 'ECR stack name');
+    new CfnParameter(this, 'ConfigPath', {
+      type: 'String',
+      description: "The service's Parameter Store path /{project}/{env}/{service} (computed by core)",
+      allowedPattern: '^(/[A-Za-z0-9_.-]+){3}$',
+      maxLength: 200,
+    });
 
     const bucket = artifactBucket(this);
     const repositoryUri = importFrom(ecrStack, 'RepositoryUri');
@@ -329,6 +335,15 @@ export class PipelineAppStack extends Stack {
           Resource: laneStacks,
         },
         passRoleStatement([laneStackRole.attrArn], 'cloudformation.amazonaws.com'),
+        {
+          // lanes ci deploy resolves the lane's configuration (names, types, versions; String values) below the
+          // service's path; it never decrypts a SecureString (ECS does, with the execution role). IAM for
+          // GetParametersByPath is checked on the path itself: "Controlling access to Systems Manager parameters",
+          // https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html.
+          Effect: 'Allow',
+          Action: ['ssm:GetParametersByPath', 'ssm:GetParameters'],
+          Resource: [arn('ssm', 'parameter${ConfigPath}'), arn('ssm', 'parameter${ConfigPath}/*')],
+        },
       ],
     );
     const verifyRole = role(
@@ -342,6 +357,11 @@ export class PipelineAppStack extends Stack {
       buildRole,
       'AwsSolutions-IAM5[Resource::*]',
       'ecr:GetAuthorizationToken has no resource-level permissions; pushes are limited to the service repository.',
+    );
+    acknowledge(
+      deployRole,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter<ConfigPath>/*]',
+      "Reads the lane's configuration only below the service's own Parameter Store path; keys are chosen by the service team at run time.",
     );
     for (const r of [deployRole, verifyRole]) {
       acknowledge(

@@ -233,7 +233,7 @@ describe('lanes on AWS (against the fake)', () => {
     ]);
     expect(out.code).toBe(0);
     expect(out.stderr).toMatch(
-      /wrote 29 parameters of app-orders-dev-gray to deploy-params.json \(rule priority \d+\)/,
+      /wrote 30 parameters of app-orders-dev-gray to deploy-params.json \(rule priority \d+\)/,
     );
     const params = Object.fromEntries(
       JSON.parse(readFileSync(path.join(dir, 'deploy-params.json'), 'utf8')).map(
@@ -245,6 +245,7 @@ describe('lanes on AWS (against the fake)', () => {
       EcsServiceName: 'orders-dev-gray',
       TargetGroupName: 'orders-dev-gray-tg',
       IsBaseline: 'false',
+      ConfigPath: '/shop/dev/orders',
     });
     expect(Number(params.RulePriority)).toBeGreaterThan(0);
   });

@@ -139,7 +139,9 @@ describe('the packed packages, installed outside the repository', () => {
     const cwd = path.join(root, 'newcomer');
     mkdirSync(cwd);
     const { stdout } = await lanes(cwd, 'demo', '--base-port', String(e2ePort(80)));
-    expect(stdout).toContain('web(base 1.0.0) -> orders(gray 1.0.0-gray) -> inventory(base 1.0.0)');
+    expect(stdout).toContain(
+      'web(base 1.0.0) -> orders(gray 1.0.0-gray FEATURE_FLAG=on) -> inventory(base 1.0.0)',
+    );
     expect(stdout).toMatch(/== OK: lane gray reached orders's gray instance/);
   });
 

@@ -108,6 +108,8 @@ describe('lanes (the command)', () => {
     'down',
     'logs',
     'demo',
+    'config',
+    'config set',
     'env deploy',
     'service bootstrap',
     'ci',

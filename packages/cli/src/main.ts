@@ -81,6 +81,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'Show what a command would create, change or delete; change nothing',
     load: async () => (await import('./commands/plan.js')).registerPlan,
   },
+  config: {
+    summary: "Set a service's configuration and per-lane overrides (SSM Parameter Store on AWS)",
+    load: async () => (await import('./commands/config.js')).registerConfig,
+  },
   ui: {
     summary: 'Show the lane map of an environment in the browser',
     load: async () => (await import('./commands/ui.js')).registerUi,

@@ -6,6 +6,8 @@ export * from './alb-match.js';
 export * from './config.js';
 export * from './discovery.js';
 export * from './lane.js';
+export * from './lane-config.js';
+export * from './lane-logs.js';
 export * from './lane-stack.js';
 export * from './naming.js';
 export * from './priority.js';

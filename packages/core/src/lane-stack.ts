@@ -7,7 +7,7 @@
 import { laneMatchRegex } from './alb-match.js';
 import type { AwsEnvironmentConfig, LanesConfig, ServiceConfig } from './config.js';
 import { clusterNameOf } from './config.js';
-import { environmentNames, laneNames, serviceNames } from './naming.js';
+import { configNames, environmentNames, laneNames, serviceNames } from './naming.js';
 
 /** Tag keys set on every lane stack; `lanes ls` finds lanes by them. */
 export const LANE_TAGS = {
@@ -50,6 +50,7 @@ export const LANE_STACK_PARAMETER_NAMES = [
   'LogStackName',
   'AlbStackName',
   'AlarmTopicArn',
+  'ConfigPath',
 ] as const;
 
 /** A lane stack parameter name. */
@@ -106,6 +107,8 @@ export function laneStackParameters(input: LaneStackInput): Record<LaneStackPara
     LogStackName: svcNames.logStack,
     AlbStackName: svcNames.albStack,
     AlarmTopicArn: env.alarmTopicArn ?? '',
+    // The service's Parameter Store path: the execution role may read only below it (secrets of the lane).
+    ConfigPath: configNames(config.project, env.name, service.name).serviceRoot,
   };
 }
 

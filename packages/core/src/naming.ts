@@ -343,3 +343,32 @@ export function laneFromEcsServiceName(
   // A hashed name must be exactly the one this lane would get; anything else is not ours.
   return laneNames(service, env, lane).ecsService === ecsServiceName ? lane : undefined;
 }
+
+/**
+ * Where a service's configuration lives in SSM Parameter Store (issue 18). A parameter's last path segment is
+ * the environment variable it becomes; the hierarchy is `/{project}/{env}/{service}/{NAME}` for the baseline
+ * value and `/{project}/{env}/{service}/lanes/{lane}/{NAME}` for one lane's override.
+ * Parameter Store allows at most 15 hierarchy levels and names of `a-zA-Z0-9_.-/`
+ * (Parameter Store, "Creating Systems Manager parameters",
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html); project, env,
+ * service and lane names already meet that grammar, so these paths need no shortening.
+ */
+export interface ConfigNames {
+  /** The service's own path, with a trailing slash: `/{project}/{env}/{service}/`. */
+  readonly servicePath: string;
+  /** The service's path without the trailing slash, for IAM resources (`parameter{serviceRoot}/*`). */
+  readonly serviceRoot: string;
+  /** Where every lane's overrides live: `/{project}/{env}/{service}/lanes/`. */
+  readonly lanesPath: string;
+}
+
+/** Names of the configuration of `service` in `env` of `project`. */
+export function configNames(project: string, env: string, service: string): ConfigNames {
+  const serviceRoot = `/${project}/${env}/${service}`;
+  return { servicePath: `${serviceRoot}/`, serviceRoot, lanesPath: `${serviceRoot}/lanes/` };
+}
+
+/** The path of one lane's overrides: `/{project}/{env}/{service}/lanes/{lane}/`. */
+export function laneConfigPath(project: string, env: string, service: string, lane: string): string {
+  return `${configNames(project, env, service).lanesPath}${lane}/`;
+}

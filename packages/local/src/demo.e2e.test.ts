@@ -8,7 +8,7 @@ let environment: LocalEnvironment | undefined;
 afterAll(() => cleanup(environment, dir));
 
 describe('lanes demo', () => {
-  it('routes a gray request web(base) -> orders(gray) -> inventory(base), and one without a lane on the baseline', async () => {
+  it('routes a gray request web(base) -> orders(gray, with its FEATURE_FLAG override) -> inventory(base), and one without a lane on the baseline', async () => {
     const { config, root } = await exampleConfig();
     const lines: string[] = [];
     const result = await runDemo({
@@ -21,10 +21,10 @@ describe('lanes demo', () => {
     });
     environment = result.environment;
     expect(formatRoute(result.withLane)).toBe(
-      'web(base 1.0.0) -> orders(gray 1.0.0-gray) -> inventory(base 1.0.0)',
+      'web(base 1.0.0) -> orders(gray 1.0.0-gray FEATURE_FLAG=on) -> inventory(base 1.0.0)',
     );
     expect(formatRoute(result.withoutLane)).toBe(
-      'web(base 1.0.0) -> orders(base 1.0.0) -> inventory(base 1.0.0)',
+      'web(base 1.0.0) -> orders(base 1.0.0 FEATURE_FLAG=off) -> inventory(base 1.0.0)',
     );
     expect(result.ok).toBe(true);
     expect(lines.join('\n')).toContain(

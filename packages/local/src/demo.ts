@@ -26,6 +26,7 @@ import {
   withLane,
 } from '@ecs-lanes/core';
 import { createLocalEnvironment, type LocalEnvironment, type LocalTargetOptions } from './environment.js';
+import { createLocalConfigStore } from './lane-config.js';
 
 const exec = promisify(execFile);
 
@@ -58,6 +59,8 @@ export interface DemoHop {
   readonly service: string;
   readonly lane: string;
   readonly version: string;
+  /** The `FEATURE_FLAG` the service runs with (its lane's configuration), when it has one. */
+  readonly featureFlag?: string;
 }
 
 /** What the demo saw. */
@@ -73,6 +76,7 @@ interface Answer {
   service: string;
   lane: string;
   version: string;
+  featureFlag?: string;
   calls?: Answer[];
   error?: string;
 }
@@ -82,15 +86,25 @@ export function routeOf(answer: Answer): DemoHop[] {
   const hops: DemoHop[] = [];
   let at: Answer | undefined = answer;
   while (at) {
-    hops.push({ service: at.service, lane: at.lane ?? '?', version: at.version ?? at.error ?? '?' });
+    hops.push({
+      service: at.service,
+      lane: at.lane ?? '?',
+      version: at.version ?? at.error ?? '?',
+      ...(at.featureFlag === undefined ? {} : { featureFlag: at.featureFlag }),
+    });
     at = at.calls?.[0];
   }
   return hops;
 }
 
-/** `web(base 1.0.0) -> orders(gray 1.1.0-gray) -> ...` */
+/** `web(base 1.0.0) -> orders(gray 1.1.0-gray FEATURE_FLAG=on) -> ...` */
 export function formatRoute(hops: readonly DemoHop[]): string {
-  return hops.map((h) => `${h.service}(${h.lane} ${h.version})`).join(' -> ');
+  return hops
+    .map(
+      (h) =>
+        `${h.service}(${h.lane} ${h.version}${h.featureFlag === undefined ? '' : ` FEATURE_FLAG=${h.featureFlag}`})`,
+    )
+    .join(' -> ');
 }
 
 const GIT_IDENTITY = [
@@ -224,6 +238,25 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   });
   for (const s of config.services) out(`   ${s.name.padEnd(10)} ${path.join(dir, 'repos', s.name)}`);
   const localEnv = firstLocalEnvironment(config);
+  // The lane's configuration, as SSM Parameter Store holds it on AWS: a service-wide value and a lane override.
+  const store = createLocalConfigStore({ config, root: dir, env: localEnv.name });
+  out('');
+  out(
+    `   lanes config set ${service} FEATURE_FLAG=off --env ${localEnv.name}            (every lane of ${service})`,
+  );
+  await store.change(
+    { service, env: localEnv.name },
+    { kind: 'set', key: 'FEATURE_FLAG', value: 'off', secure: false },
+    false,
+  );
+  out(
+    `   lanes config set ${service} FEATURE_FLAG=on --env ${localEnv.name} --lane ${lane}  (lane ${lane} only)`,
+  );
+  await store.change(
+    { service, env: localEnv.name, lane },
+    { kind: 'set', key: 'FEATURE_FLAG', value: 'on', secure: false },
+    false,
+  );
   const environment = createLocalEnvironment({
     config,
     env: localEnv,
@@ -258,14 +291,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     out(`== 5. The same request without the header`);
     const base = routeOf(await ask(url, undefined));
     out(`   ${formatRoute(base)}`);
-    const expectedInLane = inLane.every(
-      (h) => h.lane === (h.service === service ? lane : localEnv.baselineLane),
-    );
-    const expectedBase = base.every((h) => h.lane === localEnv.baselineLane);
+    const flagOf = (hops: readonly DemoHop[]) => hops.find((h) => h.service === service)?.featureFlag;
+    const expectedInLane =
+      inLane.every((h) => h.lane === (h.service === service ? lane : localEnv.baselineLane)) &&
+      flagOf(inLane) === 'on';
+    const expectedBase = base.every((h) => h.lane === localEnv.baselineLane) && flagOf(base) === 'off';
     out('');
     out(
       expectedInLane && expectedBase
-        ? `== OK: lane ${lane} reached ${service}'s ${lane} instance and fell back to ${localEnv.baselineLane} at every other hop; no header stayed on ${localEnv.baselineLane}.`
+        ? `== OK: lane ${lane} reached ${service}'s ${lane} instance (with its own FEATURE_FLAG=on) and fell back to ${localEnv.baselineLane} at every other hop; no header stayed on ${localEnv.baselineLane} (FEATURE_FLAG=off).`
         : `== NOT OK: the routes above are not the expected ones.`,
     );
     return { ok: expectedInLane && expectedBase, inLane, base };

@@ -36,6 +36,7 @@ import {
 import { ControlApiError, callControl, ensureSupervisor, findSupervisor } from './client.js';
 import { GATEWAY_LANE_HEADER } from './gateway.js';
 import { type AppSource, checkout, removeWorktree, resolveSource, WORKING_TREE } from './git.js';
+import { createLocalConfigStore, resolveLocalLaneConfig } from './lane-config.js';
 import { withLock } from './lock.js';
 import {
   type LocalPaths,
@@ -185,7 +186,9 @@ export class LocalEnvironment implements LaneTarget {
       );
     }
     const branch = ref.to === undefined ? (record.previous?.branch ?? record.branch) : record.branch;
-    return this.deployRev(ref, service, target, branch, true, ref.dryRun ?? false, progress);
+    // Back to the previous version: its configuration too (as recorded when it was deployed).
+    const config = ref.to === undefined ? (record.previous?.config ?? {}) : undefined;
+    return this.deployRev(ref, service, target, branch, true, ref.dryRun ?? false, progress, config);
   }
 
   private async deployRev(
@@ -196,6 +199,7 @@ export class LocalEnvironment implements LaneTarget {
     explicit: boolean,
     dryRun: boolean,
     progress?: ProgressListener,
+    pinnedConfig?: Readonly<Record<string, string>>,
   ): Promise<DeployResult> {
     const local = service.local;
     const localPath = service.appRepo.localPath;
@@ -207,7 +211,19 @@ export class LocalEnvironment implements LaneTarget {
     const source = await resolveSource(service.name, path.resolve(this.root, localPath), rev, explicit);
     const short = source.commit === WORKING_TREE ? WORKING_TREE : source.commit.slice(0, 12);
     const worktree = path.join(this.paths.worktreesDir, ref.service, ref.lane, short);
+    const store = { config: this.config, root: this.root, env: this.env.name };
+    const config = pinnedConfig ?? (await resolveLocalLaneConfig(store, ref.service, ref.lane));
+    const effective = await createLocalConfigStore(store).effective(ref);
+    const secureKeys = new Set(effective.filter((e) => e.secure).map((e) => e.key));
+    const configLine = Object.keys(config).length
+      ? [
+          `config: ${Object.entries(config)
+            .map(([k, v]) => (secureKeys.has(k) ? `${k}=(secure)` : `${k}=${v}`))
+            .join(' ')}${pinnedConfig ? ' (as the previous version ran)' : ''}`,
+        ]
+      : [];
     const actions = [
+      ...configLine,
       source.kind === 'git'
         ? `check out ${branch} (${short}) of ${source.repo} at ${path.relative(this.root, worktree)}`
         : `run ${source.dir} as it is (not a git repository)`,
@@ -246,6 +262,7 @@ export class LocalEnvironment implements LaneTarget {
           run: local.run,
           healthPath: service.healthPath,
           gatewayPort: this.gatewayPort(ref.service),
+          ...(Object.keys(config).length ? { config } : {}),
         };
         let runtime: RuntimeLane;
         try {

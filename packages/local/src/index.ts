@@ -29,6 +29,13 @@ export {
   SERVICE_HEADER,
 } from './gateway.js';
 export { type AppSource, resolveSource, WORKING_TREE } from './git.js';
+export {
+  createLocalConfigStore,
+  type LocalConfigStoreOptions,
+  localConfigFile,
+  resolveLocalLaneConfig,
+} from './lane-config.js';
+export { createLocalLogReader, LOCAL_FOLLOW_INTERVAL_MS } from './lane-logs.js';
 export { type LockOptions, LockTimeoutError, processAlive, withLock } from './lock.js';
 export { type LocalPaths, type LocalPorts, laneKey, laneLogFile, localPaths, localPorts } from './paths.js';
 export { freePort, INSTANCE_ID_ENV, killGroup, stopOrphan } from './process.js';

@@ -16,6 +16,11 @@ export interface LaneVersion {
   readonly commit: string;
   /** The branch it was built from. */
   readonly branch: string;
+  /**
+   * The configuration (environment variables) resolved from `.lanes/config/{env}.yaml` when it was deployed;
+   * a rollback restores it with the commit. @default none
+   */
+  readonly config?: Readonly<Record<string, string>>;
 }
 
 /** The process currently serving a lane (while the supervisor runs). */

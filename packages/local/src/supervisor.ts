@@ -62,6 +62,8 @@ export interface DeployCommand {
   readonly run: string;
   readonly healthPath: string;
   readonly gatewayPort: number;
+  /** The lane's configuration: extra environment variables of its process. @default none */
+  readonly config?: Readonly<Record<string, string>>;
 }
 
 /** An error with an HTTP status for the control API. */
@@ -186,6 +188,8 @@ export class Supervisor {
         healthPath: record.healthPath,
         logFile: laneLogFile(this.paths, record.service, record.lane),
         env: {
+          // The lane's configuration first: the variables ecs-lanes sets cannot be overridden (core refuses them).
+          ...record.config,
           ENV: this.spec.env,
           LANE: record.lane,
           LANES_BASELINE: this.spec.baseline,
@@ -278,8 +282,12 @@ export class Supervisor {
       const previous =
         old === undefined
           ? undefined
-          : old.record.commit !== command.commit
-            ? { commit: old.record.commit, branch: old.record.branch }
+          : old.record.commit !== command.commit || !sameConfig(old.record.config, command.config)
+            ? {
+                commit: old.record.commit,
+                branch: old.record.branch,
+                ...(old.record.config ? { config: old.record.config } : {}),
+              }
             : old.record.previous;
       const record: LaneRecord = {
         service: command.service,
@@ -290,6 +298,7 @@ export class Supervisor {
         run: command.run,
         healthPath: command.healthPath,
         gatewayPort: command.gatewayPort,
+        ...(command.config && Object.keys(command.config).length > 0 ? { config: command.config } : {}),
         ...(previous ? { previous } : {}),
         createdAt: old?.record.createdAt ?? now,
         updatedAt: now,
@@ -458,4 +467,14 @@ function readBody(request: http.IncomingMessage): Promise<string> {
     request.on('end', () => resolve(body));
     request.on('error', reject);
   });
+}
+
+/** True when two configurations hold the same variables (none and empty are the same). */
+function sameConfig(
+  a: Readonly<Record<string, string>> | undefined,
+  b: Readonly<Record<string, string>> | undefined,
+): boolean {
+  const ea = Object.entries(a ?? {}).sort(([x], [y]) => (x < y ? -1 : 1));
+  const eb = Object.entries(b ?? {}).sort(([x], [y]) => (x < y ? -1 : 1));
+  return JSON.stringify(ea) === JSON.stringify(eb);
 }

@@ -33,6 +33,8 @@ import {
 import type { Clock } from '../clock.js';
 import { MAX_TEMPLATE_BODY_BYTES } from '../templates.js';
 import { failedRuleAssertion, withConditions } from './conditions.js';
+import { FakeLogs } from './logs.js';
+import { FakeSsm } from './ssm.js';
 import {
   creationOrder,
   deletionOrder,
@@ -197,6 +199,10 @@ interface FakeTaskDefinition {
   image: string;
   lane: string;
   status: 'ACTIVE' | 'INACTIVE';
+  /** The first container's plain environment (`Name`/`Value`), intrinsics resolved against the parameters. */
+  environment: { name: string; value: string }[];
+  /** The first container's `Secrets` (`Name`/`ValueFrom`): what ECS reads at task start. */
+  secrets: { name: string; valueFrom: string }[];
 }
 
 interface FakeDeployment {
@@ -286,6 +292,10 @@ export class FakeAws {
   readonly effects: FakeEffect[] = [];
   /** What pipeline stages do. */
   runner: PipelineRunner = {};
+  /** CloudWatch Logs (`fake/logs.ts`): log groups the log stacks create, streams tasks write. */
+  readonly logs: FakeLogs;
+  /** SSM Parameter Store (`fake/ssm.ts`). */
+  readonly ssm: FakeSsm;
 
   private readonly stacks = new Map<string, FakeStack>();
   private readonly changeSets = new Map<string, FakeChangeSet>();
@@ -313,7 +323,18 @@ export class FakeAws {
     this.account = options.account ?? '111122223333';
     this.region = options.region ?? 'us-east-1';
     this.latencies = { ...DEFAULT_LATENCIES, ...options.latencies };
+    const parts = {
+      clock: this.clock,
+      account: this.account,
+      region: this.region,
+      error: (name: string, message: string) => new FakeAwsError(name, message),
+    };
+    this.logs = new FakeLogs(parts);
+    this.ssm = new FakeSsm(parts);
     this.handlers = {
+      ...this.logs.handlers(),
+      ...this.ssm.handlers(),
+      GetTemplate: (i) => ({ TemplateBody: this.requireStack(i.StackName as string).state?.template }),
       // CloudFormation
       DescribeStacks: (i) => this.describeStacks(i),
       DescribeStackEvents: (i) => this.describeStackEvents(i),
@@ -483,6 +504,11 @@ export class FakeAws {
   }
 
   /** The ECS service, if any. */
+  /** The revisions of task definition family `family`, oldest first. */
+  taskDefinitionRevisions(family: string): readonly Readonly<FakeTaskDefinition>[] {
+    return this.taskDefinitions.get(family) ?? [];
+  }
+
   ecsService(cluster: string, name: string): FakeEcsService | undefined {
     return this.ecsServices.get(`${cluster}/${name}`);
   }
@@ -1144,6 +1170,7 @@ export class FakeAws {
     } else if (name.startsWith('boot-log-')) {
       const { service, env } = serviceEnv('boot-log-');
       this.setExports(stack, { LogGroupName: `/ecs/${env}/${service}` });
+      this.logs.createGroup(`/ecs/${env}/${service}`);
     } else if (name.startsWith('boot-ecr-')) {
       const { service, env } = serviceEnv('boot-ecr-');
       this.setExports(stack, {
@@ -1253,8 +1280,9 @@ export class FakeAws {
         };
       case 'AWS::ECS::TaskDefinition':
         return {
-          apply: async (_stack, params) => {
+          apply: async (_stack, params, resource) => {
             await this.clock.sleep(this.latencies.resource / 2);
+            const container = containerOf(resource.properties, params);
             const family = params.TaskFamily ?? 'task';
             const revisions = this.taskDefinitions.get(family) ?? [];
             const revision = (revisions.at(-1)?.revision ?? 0) + 1;
@@ -1266,6 +1294,7 @@ export class FakeAws {
               image: params.ImageUri ?? 'image',
               lane: params.LaneName ?? '',
               status: 'ACTIVE',
+              ...container,
             });
             this.taskDefinitions.set(family, revisions);
             return arn;
@@ -1864,4 +1893,28 @@ function headerConditionsOf(
     });
   }
   return out;
+}
+
+/** The first container's environment and secrets, with `Ref`s to parameters resolved (other intrinsics: "?"). */
+function containerOf(
+  properties: Readonly<Record<string, unknown>>,
+  params: Readonly<Record<string, string>>,
+): Pick<FakeTaskDefinition, 'environment' | 'secrets'> {
+  const container = (properties.ContainerDefinitions as Record<string, unknown>[] | undefined)?.[0] ?? {};
+  const text = (v: unknown): string =>
+    typeof v === 'string'
+      ? v
+      : v && typeof v === 'object' && 'Ref' in v
+        ? (params[String((v as { Ref: unknown }).Ref)] ?? '?')
+        : '?';
+  return {
+    environment: ((container.Environment as Record<string, unknown>[] | undefined) ?? []).map((e) => ({
+      name: text(e.Name),
+      value: text(e.Value),
+    })),
+    secrets: ((container.Secrets as Record<string, unknown>[] | undefined) ?? []).map((e) => ({
+      name: text(e.Name),
+      valueFrom: text(e.ValueFrom),
+    })),
+  };
 }
