@@ -18,7 +18,7 @@ import {
   SERVICE_PATTERN,
 } from './config.js';
 import { MAX_LANE_LENGTH } from './lane.js';
-import { environmentNames, serviceNames } from './naming.js';
+import { environmentNames, laneTargetGroupNamePrefix, serviceNames } from './naming.js';
 
 /** `MaxLength` and `AllowedPattern` of a template parameter carrying a name the config declares. */
 export interface NameParameterRule {
@@ -312,6 +312,8 @@ export const APP_PIPELINE_PARAMETER_NAMES = [
   'BaselineLane',
   'ClusterName',
   'EcrStackName',
+  'AlbStackName',
+  'TargetGroupNamePrefix',
 ] as const;
 /** An app pipeline parameter name. */
 export type AppPipelineParameterName = (typeof APP_PIPELINE_PARAMETER_NAMES)[number];
@@ -341,6 +343,8 @@ export function appPipelineParameters(
     BaselineLane: env.baselineLane,
     ClusterName: clusterNameOf(config, env),
     EcrStackName: names.ecrStack,
+    AlbStackName: names.albStack,
+    TargetGroupNamePrefix: laneTargetGroupNamePrefix(service.name, env.name),
   };
 }
 

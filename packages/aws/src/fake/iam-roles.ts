@@ -43,8 +43,20 @@ export function generatedName(stackName: string, logicalId: string): string {
   return `${stackName}-${logicalId}-FAKE0123`.slice(0, 64);
 }
 
-/** Resolves the template's roles (only those whose `Condition` holds). */
-export function templateRoles(body: string, scope: RoleScope): ResolvedRole[] {
+/** A template resolved for one stack: intrinsic functions, physical names and ARNs of its resources. */
+export interface TemplateResolver {
+  /** The value of a property node, intrinsics resolved (`AWS::NoValue` entries dropped). */
+  resolve(node: unknown): unknown;
+  /** What `Ref` of a resource gives. */
+  physicalId(logicalId: string): string;
+  /** What `Fn::GetAtt X.Arn` gives. */
+  arnOf(logicalId: string): string;
+  /** Whether the resource is created with these parameters (its `Condition` holds, or it has none). */
+  created(logicalId: string): boolean;
+}
+
+/** Resolves a template for one stack (see the module doc). */
+export function templateResolver(body: string, scope: RoleScope): TemplateResolver {
   const doc = parseTemplate(body);
   const info = readTemplate(body);
   const defaults: Record<string, string> = {};
@@ -169,10 +181,24 @@ export function templateRoles(body: string, scope: RoleScope): ResolvedRole[] {
     );
   }
 
+  return {
+    resolve,
+    physicalId: physical,
+    arnOf,
+    created: (logicalId) => {
+      const c = resources[logicalId]?.Condition;
+      return c === undefined || conditions.get(c) === true;
+    },
+  };
+}
+
+/** Resolves the template's roles (only those whose `Condition` holds). */
+export function templateRoles(body: string, scope: RoleScope): ResolvedRole[] {
+  const resources = parseTemplate(body).Resources ?? {};
+  const { resolve, arnOf, created } = templateResolver(body, scope);
   const roles: ResolvedRole[] = [];
   for (const [logicalId, r] of Object.entries(resources)) {
-    if (r.Type !== 'AWS::IAM::Role') continue;
-    if (r.Condition && !conditions.get(r.Condition)) continue;
+    if (r.Type !== 'AWS::IAM::Role' || !created(logicalId)) continue;
     const props = r.Properties ?? {};
     const policies = ((props.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map(
       (p) => resolve(p.PolicyDocument) as PolicyDocument,

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { evaluatePolicies, type IamRequest, type PolicyDocument, type PolicyStatement } from './iam.js';
 
 const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement });
-const decide = (policies: PolicyDocument[], request: IamRequest) => evaluatePolicies(policies, request).decision;
+const decide = (policies: PolicyDocument[], request: IamRequest) =>
+  evaluatePolicies(policies, request).decision;
 const STACK = 'arn:aws:cloudformation:us-east-1:111122223333:stack/app-orders-dev-gray/abc';
 
 describe('IAM policy evaluation', () => {
@@ -40,9 +41,9 @@ describe('IAM policy evaluation', () => {
     ['ecs:?eleteService', 'ecs:DeleteService', true],
     ['logs:CreateLogGroup', 'logs:CreateLogStream', false],
   ])('action %s matching %s: %s', (pattern, action, allowed) => {
-    expect(decide([doc({ Effect: 'Allow', Action: pattern, Resource: '*' })], { action, resource: '*' })).toBe(
-      allowed ? 'Allow' : 'ImplicitDeny',
-    );
+    expect(
+      decide([doc({ Effect: 'Allow', Action: pattern, Resource: '*' })], { action, resource: '*' }),
+    ).toBe(allowed ? 'Allow' : 'ImplicitDeny');
   });
 
   it('NotAction allows every action but the listed ones', () => {
@@ -54,12 +55,28 @@ describe('IAM policy evaluation', () => {
   it.each([
     ['*', 'arn:aws:logs:us-east-1:1:log-group:/ecs/dev/orders:*', true],
     ['arn:aws:cloudformation:us-east-1:111122223333:stack/app-orders-dev-*/*', STACK, true],
-    ['arn:aws:cloudformation:us-east-1:111122223333:stack/app-orders-dev-*/*', STACK.replace('orders', 'web'), false],
+    [
+      'arn:aws:cloudformation:us-east-1:111122223333:stack/app-orders-dev-*/*',
+      STACK.replace('orders', 'web'),
+      false,
+    ],
     // A * inside a segment does not cross a colon; one that ends a segment may.
-    ['arn:aws:logs:us-east-1:1:log-group:/ecs/*/orders', 'arn:aws:logs:us-east-1:1:log-group:/ecs/dev/orders', true],
+    [
+      'arn:aws:logs:us-east-1:1:log-group:/ecs/*/orders',
+      'arn:aws:logs:us-east-1:1:log-group:/ecs/dev/orders',
+      true,
+    ],
     ['arn:aws:logs:us-east-1:1:log-group:/ecs/*x', 'arn:aws:logs:us-east-1:1:log-group:/ecs/a:b/x', false],
-    ['arn:aws:logs:us-east-1:1:log-group:/ecs/*', 'arn:aws:logs:us-east-1:1:log-group:/ecs/dev:log-stream:x', true],
-    ['arn:aws:cloudformation:*:111122223333:stack/boot-*/*', 'arn:aws:cloudformation:eu-west-1:111122223333:stack/boot-x/1', true],
+    [
+      'arn:aws:logs:us-east-1:1:log-group:/ecs/*',
+      'arn:aws:logs:us-east-1:1:log-group:/ecs/dev:log-stream:x',
+      true,
+    ],
+    [
+      'arn:aws:cloudformation:*:111122223333:stack/boot-*/*',
+      'arn:aws:cloudformation:eu-west-1:111122223333:stack/boot-x/1',
+      true,
+    ],
     // ARNs are case-sensitive.
     ['arn:aws:iam::1:role/Deploy', 'arn:aws:iam::1:role/deploy', false],
     // A policy naming an ARN does not cover an action without resource-level permissions (resource "*").
@@ -87,7 +104,9 @@ describe('IAM policy evaluation', () => {
     });
 
     it('StringEquals: any listed value matches; a missing key does not', () => {
-      const p = passRole({ StringEquals: { 'iam:PassedToService': ['ecs-tasks.amazonaws.com', 'ecs.amazonaws.com'] } });
+      const p = passRole({
+        StringEquals: { 'iam:PassedToService': ['ecs-tasks.amazonaws.com', 'ecs.amazonaws.com'] },
+      });
       expect(decide(p, request({ 'iam:PassedToService': 'ecs.amazonaws.com' }))).toBe('Allow');
       expect(decide(p, request({ 'iam:PassedToService': 'lambda.amazonaws.com' }))).toBe('ImplicitDeny');
       expect(decide(p, request())).toBe('ImplicitDeny');
@@ -104,19 +123,24 @@ describe('IAM policy evaluation', () => {
         StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' },
         StringLike: { 'aws:RequestTag/team': 'a*' },
       });
-      expect(decide(p, request({ 'iam:PassedToService': 'ecs.amazonaws.com', 'aws:RequestTag/team': 'ab' }))).toBe(
-        'Allow',
-      );
-      expect(decide(p, request({ 'iam:PassedToService': 'ecs.amazonaws.com', 'aws:RequestTag/team': 'b' }))).toBe(
-        'ImplicitDeny',
-      );
+      expect(
+        decide(p, request({ 'iam:PassedToService': 'ecs.amazonaws.com', 'aws:RequestTag/team': 'ab' })),
+      ).toBe('Allow');
+      expect(
+        decide(p, request({ 'iam:PassedToService': 'ecs.amazonaws.com', 'aws:RequestTag/team': 'b' })),
+      ).toBe('ImplicitDeny');
     });
 
     it('a negated operator holds when the key is missing; ...IfExists holds when it is missing', () => {
       expect(decide(passRole({ StringNotEquals: { 'aws:SourceAccount': '1' } }), request())).toBe('Allow');
-      expect(decide(passRole({ StringEqualsIfExists: { 'aws:SourceAccount': '1' } }), request())).toBe('Allow');
+      expect(decide(passRole({ StringEqualsIfExists: { 'aws:SourceAccount': '1' } }), request())).toBe(
+        'Allow',
+      );
       expect(
-        decide(passRole({ StringEqualsIfExists: { 'aws:SourceAccount': '1' } }), request({ 'aws:SourceAccount': '2' })),
+        decide(
+          passRole({ StringEqualsIfExists: { 'aws:SourceAccount': '1' } }),
+          request({ 'aws:SourceAccount': '2' }),
+        ),
       ).toBe('ImplicitDeny');
     });
 
@@ -128,15 +152,18 @@ describe('IAM policy evaluation', () => {
         ),
       ).toBe('Allow');
       expect(
-        decide(passRole({ Bool: { 'aws:SecureTransport': 'false' } }), request({ 'aws:SecureTransport': 'true' })),
+        decide(
+          passRole({ Bool: { 'aws:SecureTransport': 'false' } }),
+          request({ 'aws:SecureTransport': 'true' }),
+        ),
       ).toBe('ImplicitDeny');
       expect(decide(passRole({ Null: { 'aws:SourceAccount': 'true' } }), request())).toBe('Allow');
     });
 
     it('refuses an operator it does not model rather than guessing', () => {
-      expect(() => decide(passRole({ NumericLessThan: { 'aws:MultiFactorAuthAge': '3600' } }), request())).toThrow(
-        /NumericLessThan/,
-      );
+      expect(() =>
+        decide(passRole({ NumericLessThan: { 'aws:MultiFactorAuthAge': '3600' } }), request()),
+      ).toThrow(/NumericLessThan/);
     });
   });
 });

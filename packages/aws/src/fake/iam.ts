@@ -69,9 +69,7 @@ function escape(s: string): string {
 
 /** An `Action` pattern as a regular expression (case-insensitive, `*`/`?` wildcards). */
 function actionPattern(pattern: string): RegExp {
-  const body = [...pattern]
-    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escape(c)))
-    .join('');
+  const body = [...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escape(c))).join('');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -98,7 +96,8 @@ export function iamLike(pattern: string, value: string, ignoreCase = false): boo
 
 /** True when the statement's `Action`/`NotAction` covers `action`. */
 export function actionMatches(statement: PolicyStatement, action: string): boolean {
-  if (statement.NotAction !== undefined) return !list(statement.NotAction).some((p) => actionPattern(p).test(action));
+  if (statement.NotAction !== undefined)
+    return !list(statement.NotAction).some((p) => actionPattern(p).test(action));
   return list(statement.Action).some((p) => actionPattern(p).test(action));
 }
 
@@ -168,7 +167,9 @@ export function conditionsHold(
   statement: PolicyStatement,
   context: Readonly<Record<string, string | readonly string[]>> = {},
 ): boolean {
-  return Object.entries(statement.Condition ?? {}).every(([name, keys]) => operatorHolds(name, keys, context));
+  return Object.entries(statement.Condition ?? {}).every(([name, keys]) =>
+    operatorHolds(name, keys, context),
+  );
 }
 
 /** Evaluates a principal's identity policies for one request (see the module doc). */
