@@ -15,8 +15,8 @@ import {
   environmentNames,
   exportName,
   laneFromEcsServiceName,
-  laneTargetGroupNamePrefix,
   laneNames,
+  laneTargetGroupNamePrefix,
   serviceNames,
 } from './naming.js';
 
@@ -228,6 +228,8 @@ describe('laneTargetGroupNamePrefix', () => {
     }
     expect(laneTargetGroupNamePrefix('orders', 'dev')).toBe('orders-dev-');
     // Different services in one environment never share a readable prefix.
-    expect(laneTargetGroupNamePrefix('web', 'dev').startsWith(laneTargetGroupNamePrefix('orders', 'dev'))).toBe(false);
+    expect(
+      laneTargetGroupNamePrefix('web', 'dev').startsWith(laneTargetGroupNamePrefix('orders', 'dev')),
+    ).toBe(false);
   });
 });

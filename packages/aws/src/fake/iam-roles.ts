@@ -55,10 +55,25 @@ export interface TemplateResolver {
   created(logicalId: string): boolean;
 }
 
+const parsed = new Map<
+  string,
+  { doc: ReturnType<typeof parseTemplate>; info: ReturnType<typeof readTemplate> }
+>();
+
+/** A template parsed once per body (the fake resolves the same few templates for every resource change). */
+function parsedTemplate(body: string) {
+  let entry = parsed.get(body);
+  if (!entry) {
+    entry = { doc: parseTemplate(body), info: readTemplate(body) };
+    if (parsed.size > 64) parsed.clear();
+    parsed.set(body, entry);
+  }
+  return entry;
+}
+
 /** Resolves a template for one stack (see the module doc). */
 export function templateResolver(body: string, scope: RoleScope): TemplateResolver {
-  const doc = parseTemplate(body);
-  const info = readTemplate(body);
+  const { doc, info } = parsedTemplate(body);
   const defaults: Record<string, string> = {};
   for (const [k, p] of info.parameters) if (p.default !== undefined) defaults[k] = p.default;
   const parameters = { ...defaults, ...scope.parameters };
@@ -194,7 +209,7 @@ export function templateResolver(body: string, scope: RoleScope): TemplateResolv
 
 /** Resolves the template's roles (only those whose `Condition` holds). */
 export function templateRoles(body: string, scope: RoleScope): ResolvedRole[] {
-  const resources = parseTemplate(body).Resources ?? {};
+  const resources = parsedTemplate(body).doc.Resources ?? {};
   const { resolve, arnOf, created } = templateResolver(body, scope);
   const roles: ResolvedRole[] = [];
   for (const [logicalId, r] of Object.entries(resources)) {

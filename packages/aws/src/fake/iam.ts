@@ -63,13 +63,13 @@ export interface IamDecision {
 const list = <T>(v: T | readonly T[] | undefined): readonly T[] =>
   v === undefined ? [] : Array.isArray(v) ? (v as readonly T[]) : [v as T];
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.+^${}()|[\]\\]/g, '\\$&');
 }
 
 /** An `Action` pattern as a regular expression (case-insensitive, `*`/`?` wildcards). */
 function actionPattern(pattern: string): RegExp {
-  const body = [...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escape(c))).join('');
+  const body = [...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escapeRegExp(c))).join('');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -83,14 +83,14 @@ function resourcePattern(pattern: string): RegExp {
       const next = pattern[i + 1];
       body += next === undefined || next === ':' ? '.*' : '[^:]*';
     } else if (c === '?') body += '[^:]';
-    else body += escape(c);
+    else body += escapeRegExp(c);
   }
   return new RegExp(`^${body}$`, 's');
 }
 
 /** True when `value` matches the IAM wildcard `pattern` (`*`, `?`; case-sensitive unless `ignoreCase`). */
 export function iamLike(pattern: string, value: string, ignoreCase = false): boolean {
-  const body = [...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escape(c))).join('');
+  const body = [...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escapeRegExp(c))).join('');
   return new RegExp(`^${body}$`, ignoreCase ? 'is' : 's').test(value);
 }
 

@@ -12,7 +12,7 @@ import {
 import { bootPipelineParameters, LANE_STACK_PARAMETER_NAMES, laneNames, serviceNames } from '@ecs-lanes/core';
 import { describe, expect, it } from 'vitest';
 import { createAwsTarget } from '../target.js';
-import { CFN_HANDLER_PERMISSIONS } from './cfn-handler-permissions.js';
+import { ACTIONS_WITHOUT_RESOURCE_LEVEL, CFN_HANDLER_PERMISSIONS } from './cfn-handler-permissions.js';
 import { evaluatePolicies, type IamRequest } from './iam.js';
 import { templateRoles } from './iam-roles.js';
 import { committedTemplate, createFakeWorld, type FakeWorld, FIXTURE_CONFIG } from './index.js';
@@ -92,7 +92,9 @@ describe('the app pipeline roles, as pipeline-app.yaml defines them', () => {
       action: 'cloudformation:CreateChangeSet',
       resource: stackArn(name),
     });
-    expect(evaluatePolicies(deploy, request(laneNames('orders', 'dev', 'gray').stack)).decision).toBe('Allow');
+    expect(evaluatePolicies(deploy, request(laneNames('orders', 'dev', 'gray').stack)).decision).toBe(
+      'Allow',
+    );
     expect(evaluatePolicies(deploy, request(laneNames('orders', 'dev', 'feat-login').stack)).decision).toBe(
       'Allow',
     );
@@ -228,8 +230,9 @@ describe('the bootstrap pipeline CloudFormation role, as pipeline-boot.yaml defi
         const handlers = ['create', 'read', 'update', 'delete'] as const;
         for (const h of handlers) {
           for (const action of row![h]) {
-            if (evaluatePolicies(deployRole.policies, { action, resource: '*' }).decision !== 'Allow')
-              missing.push(`${file} ${r.Type} ${h}: ${action}`);
+            const resource = ACTIONS_WITHOUT_RESOURCE_LEVEL.has(action) ? '*' : (SHARED_ARNS[r.Type] ?? '*');
+            if (evaluatePolicies(deployRole.policies, { action, resource }).decision !== 'Allow')
+              missing.push(`${file} ${r.Type} ${h}: ${action} on ${resource}`);
           }
         }
       }
@@ -252,6 +255,19 @@ describe('the bootstrap pipeline CloudFormation role, as pipeline-boot.yaml defi
     }
   });
 });
+
+/** ARNs of the resources of orders' shared stacks in dev, as AWS forms them. */
+const SHARED_ARNS: Record<string, string> = {
+  'AWS::ServiceDiscovery::Service': `arn:aws:servicediscovery:${REGION}:${ACCOUNT}:service/srv-0123456789abcdef`,
+  'AWS::Logs::LogGroup': `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/dev/orders:*`,
+  'AWS::ECR::Repository': `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/orders-dev`,
+  'AWS::EC2::SecurityGroup': `arn:aws:ec2:${REGION}:${ACCOUNT}:security-group/sg-0123456789abcdef0`,
+  'AWS::EC2::SecurityGroupIngress': `arn:aws:ec2:${REGION}:${ACCOUNT}:security-group/sg-0123456789abcdef0`,
+  'AWS::EC2::SecurityGroupEgress': `arn:aws:ec2:${REGION}:${ACCOUNT}:security-group/sg-0123456789abcdef0`,
+  'AWS::ElasticLoadBalancingV2::LoadBalancer': `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/orders-dev-alb/50dc6c495c0c9188`,
+  'AWS::ElasticLoadBalancingV2::TargetGroup': `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/orders-dev-default-tg/73e2d6bc24d8a067`,
+  'AWS::ElasticLoadBalancingV2::Listener': `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/orders-dev-alb/50dc6c495c0c9188/f2f7dc8efc522ab2`,
+};
 
 function sampleLaneParameter(name: string): string {
   const values: Record<string, string> = {

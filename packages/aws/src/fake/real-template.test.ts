@@ -45,9 +45,9 @@ describe('the fake deploys the real lane stack template, honouring its Condition
     const rolling = await rulesOf(w, 'orders');
     expect(rolling).toHaveLength(1);
     expect(rolling[0]!.targetGroupName).toBe('orders-dev-gray-tg');
-    expect((await laneResources(w, 'app-orders--dev-gray')).filter((r) => /TargetGroup|Rule/.test(r))).toEqual(
-      ['LaneRule', 'LaneTargetGroup'],
-    );
+    expect(
+      (await laneResources(w, 'app-orders--dev-gray')).filter((r) => /TargetGroup|Rule/.test(r)),
+    ).toEqual(['LaneRule', 'LaneTargetGroup']);
 
     await target.deploy({ service: 'web', env: 'dev', lane: 'gray', branch: 'feat-gray' });
     const bg = await rulesOf(w, 'web');
