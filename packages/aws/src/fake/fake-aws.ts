@@ -430,14 +430,7 @@ export class FakeAws {
   ): void {
     const roleArn = state.roleArn;
     if (!roleArn || !this.iam.role(roleArn)) return;
-    const resolver = templateResolver(state.template, {
-      stackName: stack.stackName,
-      account: this.account,
-      region: this.region,
-      parameters: state.parameters,
-      importValue: (name) => this.exportValue(name),
-      physicalId: (id) => stack.resources.get(id)?.physicalId,
-    });
+    const resolver = this.resolverOf(stack, state);
     const requests =
       handlerRequests({ ...resource, ...(physicalId ? { physicalId } : {}) }, handler, resolver, {
         account: this.account,
@@ -452,6 +445,25 @@ export class FakeAws {
         );
       }
     }
+  }
+
+  private readonly resolvers = new WeakMap<StackState, ReturnType<typeof templateResolver>>();
+
+  /** The template of `state` resolved for `stack` (physical ids are read live from the stack's resources). */
+  private resolverOf(stack: FakeStack, state: StackState): ReturnType<typeof templateResolver> {
+    let resolver = this.resolvers.get(state);
+    if (!resolver) {
+      resolver = templateResolver(state.template, {
+        stackName: stack.stackName,
+        account: this.account,
+        region: this.region,
+        parameters: state.parameters,
+        importValue: (name) => this.exportValue(name),
+        physicalId: (id) => stack.resources.get(id)?.physicalId,
+      });
+      this.resolvers.set(state, resolver);
+    }
+    return resolver;
   }
 
   private spawn(work: () => Promise<void>): void {

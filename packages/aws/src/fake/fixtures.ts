@@ -276,6 +276,7 @@ export function createFakeWorld(options: FakeWorldOptions = {}): FakeWorld {
   };
   const commits = new Map<string, string>();
   const pipelineRoles = new Map<string, AppPipelineRoles>();
+  const jobClients = new Map<string, AwsClients>();
   const rolesOf = (service: string) => {
     const roles = pipelineRoles.get(service);
     if (!roles) throw new Error(`service ${service} is not bootstrapped in the fake world`);
@@ -297,11 +298,12 @@ export function createFakeWorld(options: FakeWorldOptions = {}): FakeWorld {
       // CodeBuild assumes the job's service role (its trust policy must let it in).
       const problem = fake.iam.cannotAssume(roleArn, 'codebuild.amazonaws.com', fake.account);
       if (problem) throw new Error(problem);
-      return createAwsContext({
-        ...targetOptions,
-        clients: fakeClients(fake, { roleArn }),
-        laneStackRoleArn: roles.laneStack,
-      });
+      let clients = jobClients.get(roleArn);
+      if (!clients) {
+        clients = fakeClients(fake, { roleArn });
+        jobClients.set(roleArn, clients);
+      }
+      return createAwsContext({ ...targetOptions, clients, laneStackRoleArn: roles.laneStack });
     },
     pipelineRoles: rolesOf,
     commit: (branch, tag) => {
