@@ -183,7 +183,7 @@ describe('shared layers and exports', () => {
     expect(error).toBeInstanceOf(StackDeployError);
     expect((error as StackDeployError).status).toBe('DELETE_FAILED');
     expect((error as Error).message).toMatch(
-      /Export boot-log-orders-dev:LogGroupName cannot be deleted as it is in use by app-orders-dev-gray/,
+      /Export boot-log-orders-dev:LogGroupName cannot be deleted as it is in use by app-orders--dev-gray/,
     );
   });
 });
@@ -259,6 +259,6 @@ describe('the fake reads templates', () => {
     expect(order.indexOf('LaneRule')).toBeGreaterThanOrEqual(0);
     expect(order.indexOf('LaneRule')).toBeLessThan(order.indexOf('Service'));
     expect(order.indexOf('Service')).toBeLessThan(order.indexOf('LaneTargetGroup'));
-    expect(laneNames('orders', 'dev', 'gray').stack).toBe('app-orders-dev-gray');
+    expect(laneNames('orders', 'dev', 'gray').stack).toBe('app-orders--dev-gray');
   });
 });

@@ -72,7 +72,7 @@ describe('lanes deploy on AWS (through the app pipeline)', () => {
     expect(listed.every((l) => l.state === 'serving' && l.healthy === 2 && l.running === 2)).toBe(true);
     // Every lane's Verify stage ran (through ciVerify) and passed.
     for (const r of results) expect(w.fake.execution(r.executionId!)?.status).toBe('Succeeded');
-  });
+  }, 90_000);
 
   it('serializes two deploys of the same lane: both complete, in order, and the later image wins', async () => {
     const w = await world();
@@ -187,7 +187,7 @@ describe('lanes deploy on AWS (through the app pipeline)', () => {
     });
     expect(result.dryRun).toBe(true);
     expect(result.actions[0]).toMatch(/start pipeline orders-dev \(PARALLEL\) with lane=gray branch=main/);
-    expect(result.actions[1]).toBe('create stack app-orders-dev-gray');
+    expect(result.actions[1]).toBe('create stack app-orders--dev-gray');
     expect(result.actions[2]).toMatch(/listener rule priority \d+ \(new\)/);
     expect(w.fake.snapshot()).toEqual(before);
   });
@@ -215,7 +215,7 @@ describe('lanes rm on AWS', () => {
     expect(order.indexOf('LaneRule')).toBeGreaterThanOrEqual(0);
     expect(order.indexOf('LaneRule')).toBeLessThan(order.indexOf('Service'));
     expect(order.indexOf('LaneRule')).toBeLessThan(order.indexOf('LaneTargetGroup'));
-    expect(result.actions.at(-1)).toBe('deleted stack app-orders-dev-gray');
+    expect(result.actions.at(-1)).toBe('deleted stack app-orders--dev-gray');
     // Other lanes serve; the removed lane's requests fall back to the baseline.
     expect(await answeredBy(w, url, 'blue')).toBe('blue');
     expect(await answeredBy(w, url, 'gray')).toBe('base');
@@ -234,13 +234,13 @@ describe('lanes rm on AWS', () => {
       /baseline.*pass --force/,
     );
     const plan = await target.remove({ service: 'orders', env: 'dev', lane: 'gray', dryRun: true });
-    expect(plan.actions[0]).toBe('delete stack app-orders-dev-gray');
+    expect(plan.actions[0]).toBe('delete stack app-orders--dev-gray');
     expect(plan.actions.findIndex((a) => a.includes('ListenerRule'))).toBeLessThan(
       plan.actions.findIndex((a) => a.includes('AWS::ECS::Service')),
     );
     expect(w.fake.snapshot()).toEqual(before);
     const forced = await target.remove({ service: 'orders', env: 'dev', lane: 'base', force: true });
-    expect(forced.actions.at(-1)).toBe('deleted stack app-orders-dev-base');
+    expect(forced.actions.at(-1)).toBe('deleted stack app-orders--dev-base');
   });
 });
 
@@ -284,7 +284,7 @@ describe('lanes status and verify on AWS', () => {
     await target.deploy({ service: 'orders', env: 'dev', lane: 'gray', branch: 'main' });
     const status = await target.status({ service: 'orders', env: 'dev', lane: 'gray' });
     const details = Object.fromEntries(status.details);
-    expect(details.stack).toMatch(/^app-orders-dev-gray CREATE_COMPLETE/);
+    expect(details.stack).toMatch(/^app-orders--dev-gray CREATE_COMPLETE/);
     expect(details.deployment).toMatch(/PRIMARY COMPLETED orders-gray-dev-task:1 running 2\/2/);
     expect(details.targets).toBe('2 healthy of 2 (healthy 2)');
     expect(details['cloud map']).toBe('2 instances registered');

@@ -199,7 +199,7 @@ export class AlbStack extends Stack {
       ],
     });
     alb.cfnOptions.condition = create;
-    alb.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    alb.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     acknowledge(
       alb,
       'AwsSolutions-ELB2',
@@ -220,7 +220,7 @@ export class AlbStack extends Stack {
       targetGroupAttributes: [{ key: 'deregistration_delay.timeout_seconds', value: '30' }],
     });
     tg.cfnOptions.condition = create;
-    tg.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    tg.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
 
     const listener = new CfnListener(this, 'HttpListener', {
       loadBalancerArn: alb.ref,
@@ -229,7 +229,7 @@ export class AlbStack extends Stack {
       defaultActions: [{ type: 'forward', targetGroupArn: tg.ref }],
     });
     listener.cfnOptions.condition = create;
-    listener.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    listener.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
 
     this.listenerLogicalId = this.getLogicalId(listener);
     this.sharedLogicalIds = [alb, tg, listener, albSg, serviceSg].map((r) => this.getLogicalId(r));

@@ -56,7 +56,7 @@ export class EcrStack extends Stack {
         { key: 'ecs-lanes:env', value: env.valueAsString },
       ],
     });
-    repo.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    repo.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     this.sharedLogicalIds = [this.getLogicalId(repo)];
 
     const [uriKey, nameKey] = EXPORT_KEYS.ecr;

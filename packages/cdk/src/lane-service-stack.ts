@@ -32,6 +32,7 @@ import { CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { BLUE_GREEN_HOOK_CODE } from './blue-green-hook.js';
+import { trustPolicy } from './pipeline-kit.js';
 import {
   acknowledge,
   arn,
@@ -135,17 +136,7 @@ export class LaneServiceStack extends Stack {
     const repositoryName = Fn.select(0, Fn.split(':', Fn.select(1, Fn.split('/', ref('ImageUri')))));
 
     // ---- roles
-    const trust = (service: string) => ({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { Service: service },
-          Action: 'sts:AssumeRole',
-          Condition: { StringEquals: { 'aws:SourceAccount': Fn.ref('AWS::AccountId') } },
-        },
-      ],
-    });
+    const trust = trustPolicy;
     const path = Fn.sub(LANE_ROLE_PATH);
     const executionRole = new CfnRole(this, 'ExecutionRole', {
       path,
@@ -217,7 +208,35 @@ export class LaneServiceStack extends Stack {
         'ecs-lanes task role of ${EcsServiceName} (no permissions; grant what the app needs)',
       ),
       assumeRolePolicyDocument: trust('ecs-tasks.amazonaws.com'),
+      policies: [
+        {
+          // The SDK's Cloud Map resolver calls DiscoverInstances. The action has no resource-level permissions; its
+          // condition key servicediscovery:NamespaceName confines it to this environment's namespace.
+          // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudmap.html
+          policyName: 'discover-lanes',
+          policyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Action: 'servicediscovery:DiscoverInstances',
+                Resource: '*',
+                Condition: {
+                  StringEquals: {
+                    'servicediscovery:NamespaceName': importFrom(p.NamespaceStackName, 'NamespaceName'),
+                  },
+                },
+              },
+            ],
+          },
+        },
+      ],
     });
+    acknowledge(
+      taskRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      "servicediscovery:DiscoverInstances has no resource-level permissions; the condition confines it to the environment's namespace.",
+    );
 
     // ---- task definition
     const taskDefinition = new CfnTaskDefinition(this, 'TaskDefinition', {

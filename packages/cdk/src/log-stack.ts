@@ -47,7 +47,7 @@ export class LogStack extends Stack {
       ],
     });
     group.cfnOptions.condition = isTrue(this, 'CreateLogGroup', init);
-    group.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    group.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     this.sharedLogicalIds = [this.getLogicalId(group)];
 
     exportValue(this, EXPORT_KEYS.log[0], name.valueAsString, 'Log group name');

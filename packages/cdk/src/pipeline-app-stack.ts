@@ -97,12 +97,18 @@ export class PipelineAppStack extends Stack {
       allowedPattern: '^(/[A-Za-z0-9_.-]+){3}$',
       maxLength: 200,
     });
+    const albStack = nameParameter(this, 'AlbStackName', AWS_NAME_RULES.stack, 'Load balancer stack name');
+    new CfnParameter(this, 'TargetGroupNamePrefix', {
+      type: 'String',
+      description: "Prefix of every lane target group name of the service (core's laneTargetGroupNamePrefix)",
+      allowedPattern: '^[A-Za-z0-9-]{1,32}$',
+    });
 
     const bucket = artifactBucket(this);
     const repositoryUri = importFrom(ecrStack, 'RepositoryUri');
     const repositoryName = importFrom(ecrStack, 'RepositoryName');
     const laneStacks = Fn.sub(
-      'arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/app-${ServiceName}-${EnvName}-*/*',
+      'arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/app-${ServiceName}--${EnvName}-*/*',
     );
     const laneRoles = arn('iam', `role${LANE_ROLE_PATH}*`, undefined, false);
     const deny = sharedStacksDeny();
@@ -117,49 +123,107 @@ export class PipelineAppStack extends Stack {
       return r;
     };
 
-    // ---- the CloudFormation service role of the lane stacks (passed by the Deploy job only)
+    // ---- the CloudFormation service role of the lane stacks (passed by the Deploy job only). Its statements cover
+    // what CloudFormation's handlers need to create, read, update and delete every resource type of the lane stack
+    // (the resource type schemas' handlers.*.permissions; the fake's table cfn-handler-permissions.ts), each write on
+    // the resources of this service only.
+    const listenerArn = importFrom(albStack, 'ListenerArn');
+    const listenerSplit = Fn.split(':listener/', listenerArn);
+    const laneRules = Fn.join('', [
+      Fn.select(0, listenerSplit),
+      ':listener-rule/',
+      Fn.select(1, listenerSplit),
+      '/*',
+    ]);
     const laneStackRole = role(
       'LaneStackRole',
       'cloudformation.amazonaws.com',
-      'CloudFormation deploys the lane stacks app-${ServiceName}-${EnvName}-*',
+      'CloudFormation deploys the lane stacks app-${ServiceName}--${EnvName}-*',
       [
         {
+          // No resource-level permissions (Service Authorization Reference), or tagging of task definitions.
           Effect: 'Allow',
           Action: [
             'ecs:RegisterTaskDefinition',
             'ecs:DeregisterTaskDefinition',
             'ecs:DescribeTaskDefinition',
             'ecs:TagResource',
+            'ecs:UntagResource',
+            'ecs:ListTagsForResource',
             'ec2:DescribeSecurityGroups',
             'ec2:DescribeSubnets',
             'ec2:DescribeVpcs',
-            'elasticloadbalancing:CreateTargetGroup',
-            'elasticloadbalancing:DeleteTargetGroup',
-            'elasticloadbalancing:ModifyTargetGroup',
-            'elasticloadbalancing:ModifyTargetGroupAttributes',
-            'elasticloadbalancing:CreateRule',
-            'elasticloadbalancing:DeleteRule',
-            'elasticloadbalancing:ModifyRule',
-            'elasticloadbalancing:AddTags',
             'elasticloadbalancing:DescribeTargetGroups',
             'elasticloadbalancing:DescribeTargetGroupAttributes',
             'elasticloadbalancing:DescribeRules',
             'elasticloadbalancing:DescribeListeners',
             'elasticloadbalancing:DescribeTags',
+            'elasticloadbalancing:DescribeTargetHealth',
             'servicediscovery:GetService',
             'servicediscovery:GetNamespace',
-            'lambda:CreateFunction',
-            'lambda:DeleteFunction',
-            'lambda:GetFunction',
-            'lambda:UpdateFunctionCode',
-            'lambda:UpdateFunctionConfiguration',
-            'lambda:TagResource',
-            'logs:CreateLogGroup',
-            'logs:DeleteLogGroup',
-            'logs:PutRetentionPolicy',
             'logs:DescribeLogGroups',
           ],
           Resource: '*',
+        },
+        {
+          Effect: 'Allow',
+          Action: [
+            'elasticloadbalancing:CreateTargetGroup',
+            'elasticloadbalancing:DeleteTargetGroup',
+            'elasticloadbalancing:ModifyTargetGroup',
+            'elasticloadbalancing:ModifyTargetGroupAttributes',
+            'elasticloadbalancing:AddTags',
+            'elasticloadbalancing:RemoveTags',
+          ],
+          Resource: arn('elasticloadbalancing', 'targetgroup/${TargetGroupNamePrefix}*/*'),
+        },
+        {
+          // Rules are created on this service's listener and changed only there.
+          Effect: 'Allow',
+          Action: 'elasticloadbalancing:CreateRule',
+          Resource: listenerArn,
+        },
+        {
+          Effect: 'Allow',
+          Action: [
+            'elasticloadbalancing:ModifyRule',
+            'elasticloadbalancing:DeleteRule',
+            'elasticloadbalancing:SetRulePriorities',
+            'elasticloadbalancing:AddTags',
+            'elasticloadbalancing:RemoveTags',
+          ],
+          Resource: laneRules,
+        },
+        {
+          // The blue/green hook function and its log group, named by CloudFormation after the lane stack.
+          Effect: 'Allow',
+          Action: [
+            'lambda:CreateFunction',
+            'lambda:DeleteFunction',
+            'lambda:GetFunction',
+            'lambda:GetFunctionCodeSigningConfig',
+            'lambda:GetRuntimeManagementConfig',
+            'lambda:UpdateFunctionCode',
+            'lambda:UpdateFunctionConfiguration',
+            'lambda:ListTags',
+            'lambda:TagResource',
+            'lambda:UntagResource',
+          ],
+          Resource: arn('lambda', 'function:app-${ServiceName}--${EnvName}-*'),
+        },
+        {
+          // Never the shared /ecs/{env}/{service} group: only groups named after a lane stack.
+          Effect: 'Allow',
+          Action: [
+            'logs:CreateLogGroup',
+            'logs:DeleteLogGroup',
+            'logs:PutRetentionPolicy',
+            'logs:DeleteRetentionPolicy',
+            'logs:TagResource',
+            'logs:UntagResource',
+            'logs:ListTagsForResource',
+          ],
+          Resource: arn('logs', 'log-group:app-${ServiceName}--${EnvName}-*'),
         },
         {
           Effect: 'Allow',
@@ -169,8 +233,15 @@ export class PipelineAppStack extends Stack {
             'ecs:DeleteService',
             'ecs:DescribeServices',
             'ecs:TagResource',
+            'ecs:UntagResource',
+            'ecs:ListTagsForResource',
           ],
           Resource: arn('ecs', 'service/${ClusterName}/${ServiceName}-${EnvName}-*'),
+        },
+        {
+          Effect: 'Allow',
+          Action: 'ecs:DescribeServiceDeployments',
+          Resource: arn('ecs', 'service-deployment/${ClusterName}/${ServiceName}-${EnvName}-*'),
         },
         {
           Effect: 'Allow',
@@ -179,6 +250,8 @@ export class PipelineAppStack extends Stack {
             'cloudwatch:DeleteAlarms',
             'cloudwatch:DescribeAlarms',
             'cloudwatch:TagResource',
+            'cloudwatch:UntagResource',
+            'cloudwatch:ListTagsForResource',
           ],
           Resource: arn('cloudwatch', 'alarm:${ServiceName}-${EnvName}-*'),
         },
@@ -188,10 +261,15 @@ export class PipelineAppStack extends Stack {
             'iam:CreateRole',
             'iam:DeleteRole',
             'iam:GetRole',
+            'iam:UpdateRole',
+            'iam:UpdateRoleDescription',
             'iam:PutRolePolicy',
             'iam:DeleteRolePolicy',
             'iam:GetRolePolicy',
+            'iam:ListRolePolicies',
+            'iam:ListAttachedRolePolicies',
             'iam:TagRole',
+            'iam:UntagRole',
             'iam:UpdateAssumeRolePolicy',
           ],
           Resource: laneRoles,
@@ -205,7 +283,32 @@ export class PipelineAppStack extends Stack {
     acknowledge(
       laneStackRole,
       'AwsSolutions-IAM5[Resource::*]',
-      'Task definitions, target groups, listener rules, the hook function and its log group get generated or hashed names and some actions have no resource-level permissions; stack-level access is confined to app-{service}-{env}-* and the shared stacks are denied.',
+      'Only actions without resource-level permissions (task definition registration, describes) and task-definition tagging; every write of a target group, rule, function, log group, service, alarm or role is scoped to this service by ARN.',
+    );
+    acknowledge(
+      laneStackRole,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:targetgroup/<TargetGroupNamePrefix>*/*]',
+      "Lane target groups are created at run time; every one of this service's names starts with TargetGroupNamePrefix (core's naming).",
+    );
+    acknowledge(
+      laneStackRole,
+      'AwsSolutions-IAM5[Resource::{"Fn::Select":[0,{"Fn::Split":[":listener/",{"Fn::ImportValue":{"Fn::Sub":"${AlbStackName}:ListenerArn"}}]}]}:listener-rule/{"Fn::Select":[1,{"Fn::Split":[":listener/",{"Fn::ImportValue":{"Fn::Sub":"${AlbStackName}:ListenerArn"}}]}]}/*]',
+      "Lane rules are created at run time, all on this service's listener; the pattern is that listener's rules.",
+    );
+    acknowledge(
+      laneStackRole,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:app-<ServiceName>--<EnvName>-*]',
+      'The blue/green hook function of each lane, named by CloudFormation after its lane stack.',
+    );
+    acknowledge(
+      laneStackRole,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:app-<ServiceName>--<EnvName>-*]',
+      'The hook log group of each lane, named by CloudFormation after its lane stack; never the shared /ecs/{env}/{service} group.',
+    );
+    acknowledge(
+      laneStackRole,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service-deployment/<ClusterName>/<ServiceName>-<EnvName>-*]',
+      'Deployments of the lane services, which are created at run time.',
     );
     acknowledge(
       laneStackRole,
@@ -325,6 +428,9 @@ export class PipelineAppStack extends Stack {
           Action: [
             'cloudformation:CreateStack',
             'cloudformation:UpdateStack',
+            // The control plane deletes a lane stack left in ROLLBACK_COMPLETE or REVIEW_IN_PROGRESS before it
+            // creates it again (lane-deploy.ts).
+            'cloudformation:DeleteStack',
             'cloudformation:CreateChangeSet',
             'cloudformation:DescribeChangeSet',
             'cloudformation:ExecuteChangeSet',
@@ -371,7 +477,7 @@ export class PipelineAppStack extends Stack {
       );
       acknowledge(
         r,
-        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/app-<ServiceName>-<EnvName>-*/*]',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/app-<ServiceName>--<EnvName>-*/*]',
         'Lanes are created at run time: one stack app-{service}-{env}-{lane} each, all under this prefix; infra-* and boot-* are explicitly denied.',
       );
     }

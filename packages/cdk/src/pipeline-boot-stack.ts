@@ -8,7 +8,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { deployStackAction, PARAMETER_FILES, TEMPLATE_FILES } from './pipeline-kit.js';
 import { infraSourceParameters, stackDeployPipeline } from './stack-deploy-pipeline.js';
-import { nameParameter, templateStackProps } from './template-kit.js';
+import { arn, nameParameter, templateStackProps } from './template-kit.js';
 
 /** Properties of {@link PipelineBootStack}. */
 export interface PipelineBootStackProps extends StackProps {}
@@ -73,6 +73,8 @@ export class PipelineBootStack extends Stack {
             'servicediscovery:GetService',
             'servicediscovery:GetNamespace',
             'servicediscovery:TagResource',
+            'servicediscovery:UntagResource',
+            'servicediscovery:ListTagsForResource',
             'route53:GetHostedZone',
             'route53:ChangeResourceRecordSets',
             'route53:CreateHealthCheck',
@@ -81,18 +83,29 @@ export class PipelineBootStack extends Stack {
             'logs:PutRetentionPolicy',
             'logs:DescribeLogGroups',
             'logs:TagResource',
+            'logs:UntagResource',
+            'logs:ListTagsForResource',
+            'logs:DeleteRetentionPolicy',
             'ecr:CreateRepository',
             'ecr:DescribeRepositories',
             'ecr:PutLifecyclePolicy',
             'ecr:PutImageScanningConfiguration',
             'ecr:PutImageTagMutability',
             'ecr:TagResource',
+            'ecr:UntagResource',
+            'ecr:ListTagsForResource',
+            'ecr:GetLifecyclePolicy',
+            'ecr:GetRepositoryPolicy',
             'ec2:CreateSecurityGroup',
             'ec2:AuthorizeSecurityGroupIngress',
             'ec2:AuthorizeSecurityGroupEgress',
             'ec2:RevokeSecurityGroupIngress',
             'ec2:RevokeSecurityGroupEgress',
             'ec2:CreateTags',
+            'ec2:DeleteTags',
+            'ec2:DescribeSecurityGroupRules',
+            'ec2:UpdateSecurityGroupRuleDescriptionsIngress',
+            'ec2:UpdateSecurityGroupRuleDescriptionsEgress',
             'ec2:DescribeSecurityGroups',
             'ec2:DescribeSubnets',
             'ec2:DescribeVpcs',
@@ -105,15 +118,45 @@ export class PipelineBootStack extends Stack {
             'elasticloadbalancing:ModifyTargetGroup',
             'elasticloadbalancing:ModifyTargetGroupAttributes',
             'elasticloadbalancing:SetSecurityGroups',
+            'elasticloadbalancing:SetSubnets',
+            'elasticloadbalancing:ModifyListener',
+            'elasticloadbalancing:ModifyListenerAttributes',
             'elasticloadbalancing:AddTags',
+            'elasticloadbalancing:RemoveTags',
             'elasticloadbalancing:DescribeLoadBalancers',
             'elasticloadbalancing:DescribeLoadBalancerAttributes',
             'elasticloadbalancing:DescribeTargetGroups',
             'elasticloadbalancing:DescribeTargetGroupAttributes',
             'elasticloadbalancing:DescribeListeners',
+            'elasticloadbalancing:DescribeListenerAttributes',
             'elasticloadbalancing:DescribeTags',
           ],
           Resource: '*',
+        },
+        {
+          // Deletions: CloudFormation deletes what a failed first create made (DeletionPolicy RetainExceptOnCreate),
+          // and the security groups and their rules, which are not retained. Retained resources survive a stack
+          // delete; a stack policy guards them in updates.
+          // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
+          Effect: 'Allow',
+          Action: [
+            'servicediscovery:DeleteService',
+            'ecr:DeleteRepository',
+            'logs:DeleteLogGroup',
+            'ec2:DeleteSecurityGroup',
+            'elasticloadbalancing:DeleteLoadBalancer',
+            'elasticloadbalancing:DeleteTargetGroup',
+            'elasticloadbalancing:DeleteListener',
+          ],
+          Resource: [
+            arn('servicediscovery', 'service/*'),
+            arn('ecr', 'repository/${ServiceName}-${EnvName}'),
+            arn('logs', 'log-group:/ecs/${EnvName}/${ServiceName}:*'),
+            arn('ec2', 'security-group/*'),
+            arn('elasticloadbalancing', 'loadbalancer/app/*'),
+            arn('elasticloadbalancing', 'targetgroup/*'),
+            arn('elasticloadbalancing', 'listener/app/*'),
+          ],
         },
         {
           Effect: 'Allow',
@@ -127,7 +170,31 @@ export class PipelineBootStack extends Stack {
       deployAcknowledgements: [
         [
           'AwsSolutions-IAM5[Resource::*]',
-          'Creating a Cloud Map service, log group, repository, security group or load balancer has no resource-level permissions before its generated ARN exists; actions are enumerated, deletions are not granted (shared resources are retained), and the pipeline role may only use this role on the four service stacks.',
+          'Creating a Cloud Map service, log group, repository, security group or load balancer has no resource-level permissions before its generated ARN exists; actions are enumerated, and the pipeline role may only use this role on the four service stacks.',
+        ],
+        [
+          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:servicediscovery:<AWS::Region>:<AWS::AccountId>:service/*]',
+          'Deletions run only when CloudFormation rolls back a failed first create (RetainExceptOnCreate) or removes a security group; Cloud Map service ids, security group ids and load balancer, target group and listener ids are generated, and the pipeline role may only use this role on the four service stacks.',
+        ],
+        [
+          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/ecs/<EnvName>/<ServiceName>:*]',
+          'Deletions run only when CloudFormation rolls back a failed first create (RetainExceptOnCreate) or removes a security group; Cloud Map service ids, security group ids and load balancer, target group and listener ids are generated, and the pipeline role may only use this role on the four service stacks.',
+        ],
+        [
+          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:security-group/*]',
+          'Deletions run only when CloudFormation rolls back a failed first create (RetainExceptOnCreate) or removes a security group; Cloud Map service ids, security group ids and load balancer, target group and listener ids are generated, and the pipeline role may only use this role on the four service stacks.',
+        ],
+        [
+          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:loadbalancer/app/*]',
+          'Deletions run only when CloudFormation rolls back a failed first create (RetainExceptOnCreate) or removes a security group; Cloud Map service ids, security group ids and load balancer, target group and listener ids are generated, and the pipeline role may only use this role on the four service stacks.',
+        ],
+        [
+          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:targetgroup/*]',
+          'Deletions run only when CloudFormation rolls back a failed first create (RetainExceptOnCreate) or removes a security group; Cloud Map service ids, security group ids and load balancer, target group and listener ids are generated, and the pipeline role may only use this role on the four service stacks.',
+        ],
+        [
+          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:listener/app/*]',
+          'Deletions run only when CloudFormation rolls back a failed first create (RetainExceptOnCreate) or removes a security group; Cloud Map service ids, security group ids and load balancer, target group and listener ids are generated, and the pipeline role may only use this role on the four service stacks.',
         ],
       ],
     });

@@ -20,7 +20,25 @@ export {
 /** A policy statement in IAM JSON. */
 export type Statement = Record<string, unknown>;
 
-/** A trust policy for `service`, limited to this account. */
+/**
+ * Service principals documented to send `aws:SourceAccount` when they assume a role, so that a trust policy can
+ * require it (confused-deputy protection). A service not listed here is not documented to send the key: a trust
+ * policy requiring it could never be assumed, so the condition is left out for it.
+ * - CodeBuild: https://docs.aws.amazon.com/codebuild/latest/userguide/cross-service-confused-deputy-prevention.html
+ * - ECS tasks: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
+ * Not listed (no source keys documented for assuming their roles): cloudformation.amazonaws.com (service role,
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html),
+ * codepipeline.amazonaws.com, lambda.amazonaws.com, ecs.amazonaws.com (infrastructure role).
+ */
+export const SERVICES_SENDING_SOURCE_ACCOUNT: ReadonlySet<string> = new Set([
+  'codebuild.amazonaws.com',
+  'ecs-tasks.amazonaws.com',
+]);
+
+/**
+ * A trust policy for `service`, limited to this account with `aws:SourceAccount` where the service sends it
+ * ({@link SERVICES_SENDING_SOURCE_ACCOUNT}).
+ */
 export function trustPolicy(service: string): Record<string, unknown> {
   return {
     Version: '2012-10-17',
@@ -29,7 +47,9 @@ export function trustPolicy(service: string): Record<string, unknown> {
         Effect: 'Allow',
         Principal: { Service: service },
         Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'aws:SourceAccount': Fn.ref('AWS::AccountId') } },
+        ...(SERVICES_SENDING_SOURCE_ACCOUNT.has(service)
+          ? { Condition: { StringEquals: { 'aws:SourceAccount': Fn.ref('AWS::AccountId') } } }
+          : {}),
       },
     ],
   };

@@ -43,7 +43,7 @@ export class SdStack extends Stack {
       },
       healthCheckCustomConfig: { failureThreshold: 1 },
     });
-    sd.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    sd.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     this.sharedLogicalIds = [this.getLogicalId(sd)];
 
     const [idKey, arnKey] = EXPORT_KEYS.sd;

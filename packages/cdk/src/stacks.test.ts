@@ -521,7 +521,7 @@ describe('pipelines', () => {
       if (s.Effect === 'Allow' && writes.length > 0) {
         expect(s.Resource).toEqual({
           'Fn::Sub':
-            'arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/app-${ServiceName}-${EnvName}-*/*',
+            'arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/app-${ServiceName}--${EnvName}-*/*',
         });
       }
     }

@@ -123,11 +123,11 @@ describe('lanes on AWS (against the fake)', () => {
     expect(gray.stderr).toMatch(
       /\[pipeline\] start pipeline orders-dev \(PARALLEL\) with lane=gray branch=feat\/gray/,
     );
-    expect(gray.stderr).toMatch(/\[pipeline\] Deploy: Succeeded — app-orders-dev-gray: created/);
+    expect(gray.stderr).toMatch(/\[pipeline\] Deploy: Succeeded — app-orders--dev-gray: created/);
     expect(gray.stderr).toMatch(/\[pipeline\] Verify: Succeeded — verified: lane gray of orders/);
     expect(gray.stdout).toMatch(/deployed: lane gray of orders in dev at c0ffee\d/);
     // CloudFormation created the lane stack with the pipeline's service role, not the build's credentials.
-    expect(world.fake.stack('app-orders-dev-gray')?.roleArn).toBe(LANE_STACK_ROLE);
+    expect(world.fake.stack('app-orders--dev-gray')?.roleArn).toBe(LANE_STACK_ROLE);
     expect(gray.stdout).toMatch(/url: http:\/\/orders-dev-alb-\S+\.elb\.amazonaws\.com/);
 
     const ls = await runLanes(dir, ['ls', '--env', 'dev']);
@@ -143,7 +143,7 @@ describe('lanes on AWS (against the fake)', () => {
 
     const status = await runLanes(dir, ['status', 'orders', '--env', 'dev', '--lane', 'gray']);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/app-orders-dev-gray CREATE_COMPLETE/);
+    expect(status.stdout).toMatch(/app-orders--dev-gray CREATE_COMPLETE/);
 
     const verify = await runLanes(dir, ['verify', 'orders', '--env', 'dev', '--lane', 'gray']);
     expect(verify.code).toBe(0);
@@ -233,7 +233,7 @@ describe('lanes on AWS (against the fake)', () => {
     ]);
     expect(out.code).toBe(0);
     expect(out.stderr).toMatch(
-      /wrote 30 parameters of app-orders-dev-gray to deploy-params.json \(rule priority \d+\)/,
+      /wrote 30 parameters of app-orders--dev-gray to deploy-params.json \(rule priority \d+\)/,
     );
     const params = Object.fromEntries(
       JSON.parse(readFileSync(path.join(dir, 'deploy-params.json'), 'utf8')).map(

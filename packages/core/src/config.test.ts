@@ -223,7 +223,7 @@ describe('lanes.yaml', () => {
     expect(issues).toHaveLength(1);
     expect(issues[0]).toMatchObject({ path: 'services[0].name' });
     expect(issues[0]!.message).toMatch(
-      /lane stacks of "orders-dev" in dev \(app-orders-dev-dev-\*\) fall under the stacks that the app pipeline of "orders" in dev may change/,
+      /lane resources of "orders-dev" in dev \(orders-dev-dev-\*\) fall under the ECS services, alarms and target groups that the app pipeline of "orders" in dev may change/,
     );
   });
 });

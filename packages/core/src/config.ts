@@ -323,8 +323,9 @@ const configSchema = z
         }
       }
     });
-    // The app pipeline of (service, env) may act on stacks `app-{service}-{env}-*` (an IAM prefix). No other
-    // service's lane stacks in an environment of this config may fall under that prefix.
+    // The app pipeline of (service, env) may change ECS services, alarms and target groups named
+    // `{service}-{env}-*` (IAM prefixes; lane stacks are unambiguous: `app-{service}--{env}-*`). No other
+    // service's lane resources in an environment of this config may fall under that prefix.
     const awsEnvs = cfg.environments.filter((e) => e.target === 'aws').map((e) => e.name);
     cfg.services.forEach((other, i) => {
       const clash = cfg.services
@@ -336,7 +337,7 @@ const configSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['services', i, 'name'],
-          message: `lane stacks of "${other.name}" in ${e2} (app-${other.name}-${e2}-*) fall under the stacks that the app pipeline of "${svc.name}" in ${e1} may change (app-${svc.name}-${e1}-*); rename one of the services`,
+          message: `lane resources of "${other.name}" in ${e2} (${other.name}-${e2}-*) fall under the ECS services, alarms and target groups that the app pipeline of "${svc.name}" in ${e1} may change (${svc.name}-${e1}-*); rename one of the services`,
         });
       }
     });

@@ -16,6 +16,7 @@ import {
   exportName,
   laneFromEcsServiceName,
   laneNames,
+  laneTargetGroupNamePrefix,
   serviceNames,
 } from './naming.js';
 
@@ -102,7 +103,7 @@ describe('naming', () => {
       cloudMapService: 'orders',
     });
     expect(laneNames('orders', 'dev', 'gray')).toMatchObject({
-      stack: 'app-orders-dev-gray',
+      stack: 'app-orders--dev-gray',
       taskFamily: 'orders-gray-dev-task',
       ecsService: 'orders-dev-gray',
       targetGroup: 'orders-dev-gray-tg',
@@ -207,5 +208,28 @@ describe('naming', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('laneTargetGroupNamePrefix', () => {
+  it('starts every lane and alternate target group name of the service, readable or hashed, and no other service-env', () => {
+    const services = ['a', 'orders', 'a-very-long-service-name-of-32ch', 'checkout-api'];
+    const envs = ['b', 'dev', 'production'];
+    const lanes = ['base', 'gray', 'feat-login', 'x'.repeat(16)];
+    for (const service of services) {
+      for (const env of envs) {
+        const prefix = laneTargetGroupNamePrefix(service, env);
+        for (const lane of lanes) {
+          const names = laneNames(service, env, lane);
+          expect(names.targetGroup.startsWith(prefix), names.targetGroup).toBe(true);
+          expect(names.alternateTargetGroup.startsWith(prefix), names.alternateTargetGroup).toBe(true);
+        }
+      }
+    }
+    expect(laneTargetGroupNamePrefix('orders', 'dev')).toBe('orders-dev-');
+    // Different services in one environment never share a readable prefix.
+    expect(
+      laneTargetGroupNamePrefix('web', 'dev').startsWith(laneTargetGroupNamePrefix('orders', 'dev')),
+    ).toBe(false);
   });
 });

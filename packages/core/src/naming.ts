@@ -253,9 +253,21 @@ export function serviceNames(service: string, env: string): ServiceNames {
   };
 }
 
+/**
+ * What ends the service in a lane stack name: `--`, which no service or environment name contains. So the IAM
+ * pattern `app-{service}--{env}-*` of one service's app pipeline can match only that service's lane stacks in
+ * that environment (with `app-{service}-{env}-*`, service `a` in env `b` would match service `a-b` in env `c`).
+ */
+export const LANE_STACK_SERVICE_SEPARATOR = '--';
+
+/** The prefix of every lane stack name of `service` in `env`: `app-{service}--{env}-` (an IAM pattern's stem). */
+export function laneStackNamePrefix(service: string, env: string): string {
+  return `app-${service}${LANE_STACK_SERVICE_SEPARATOR}${env}-`;
+}
+
 /** Names of one lane's resources (the lane layer). */
 export interface LaneNames {
-  /** The lane stack: `app-{service}-{env}-{lane}`. */
+  /** The lane stack: `app-{service}--{env}-{lane}` (see {@link LANE_STACK_SERVICE_SEPARATOR}). */
   readonly stack: string;
   /** Task definition family: `{service}-{lane}-{env}-task`. */
   readonly taskFamily: string;
@@ -282,7 +294,8 @@ export function laneNames(service: string, env: string, lane: string): LaneNames
   const sel = [service, env, lane];
   const ok = laneIsReadable(lane);
   return {
-    stack: fitName(AWS_NAME_RULES.stack, 'stack:app', ['app', ...sel], '', ok),
+    // `app-{service}-` + `-{env}-{lane}`: the empty part puts the separator between service and env.
+    stack: fitName(AWS_NAME_RULES.stack, 'stack:app', ['app', service, '', env, lane], '', ok),
     taskFamily: fitName(AWS_NAME_RULES.ecs, 'taskfamily', [service, lane, env], '-task', ok),
     ecsService: fitName(AWS_NAME_RULES.ecs, 'ecsservice', sel, '', ok),
     targetGroup: fitName(AWS_NAME_RULES.elb, 'tg:lane', sel, '-tg', ok),
@@ -293,6 +306,17 @@ export function laneNames(service: string, env: string, lane: string): LaneNames
     taskRole: fitName(AWS_NAME_RULES.iamRole, 'role:task', sel, '-task', ok),
     executionRole: fitName(AWS_NAME_RULES.iamRole, 'role:exec', sel, '-exec', ok),
   };
+}
+
+/**
+ * The prefix every lane target group name of `service` in `env` starts with (readable or hashed, lane and
+ * alternate): the app pipeline's lane stack role may change target groups named `{prefix}*` only. It is
+ * `{service}-{env}-`, cut to what a hashed 32-character name keeps of it (see {@link fitName}).
+ */
+export function laneTargetGroupNamePrefix(service: string, env: string): string {
+  const full = `${service}-${env}-`;
+  const room = AWS_NAME_RULES.elb.maxLength - '-tg2'.length - 2 - NAME_HASH_LENGTH;
+  return full.length <= room ? full : full.slice(0, room).replace(/-+$/, '');
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   SERVICE_PATTERN,
 } from './config.js';
 import { MAX_LANE_LENGTH } from './lane.js';
-import { configNames, environmentNames, serviceNames } from './naming.js';
+import { configNames, environmentNames, laneTargetGroupNamePrefix, serviceNames } from './naming.js';
 
 /** `MaxLength` and `AllowedPattern` of a template parameter carrying a name the config declares. */
 export interface NameParameterRule {
@@ -313,6 +313,8 @@ export const APP_PIPELINE_PARAMETER_NAMES = [
   'ClusterName',
   'EcrStackName',
   'ConfigPath',
+  'AlbStackName',
+  'TargetGroupNamePrefix',
 ] as const;
 /** An app pipeline parameter name. */
 export type AppPipelineParameterName = (typeof APP_PIPELINE_PARAMETER_NAMES)[number];
@@ -344,6 +346,8 @@ export function appPipelineParameters(
     EcrStackName: names.ecrStack,
     // The deploy job resolves the lane's configuration below it (read-only).
     ConfigPath: configNames(config.project, env.name, service.name).serviceRoot,
+    AlbStackName: names.albStack,
+    TargetGroupNamePrefix: laneTargetGroupNamePrefix(service.name, env.name),
   };
 }
 

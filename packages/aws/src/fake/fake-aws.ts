@@ -32,9 +32,13 @@ import {
 } from '@ecs-lanes/core';
 import type { Clock } from '../clock.js';
 import { MAX_TEMPLATE_BODY_BYTES } from '../templates.js';
+import { handlerRequests } from './cfn-authorization.js';
 import { failedRuleAssertion, withConditions } from './conditions.js';
 import { FakeLogs } from './logs.js';
 import { FakeSsm } from './ssm.js';
+import { FakeIam } from './iam-principals.js';
+import { callAuthorization } from './iam-requests.js';
+import { generatedName, templateResolver } from './iam-roles.js';
 import {
   creationOrder,
   deletionOrder,
@@ -296,6 +300,11 @@ export class FakeAws {
   readonly logs: FakeLogs;
   /** SSM Parameter Store (`fake/ssm.ts`). */
   readonly ssm: FakeSsm;
+  /**
+   * The account's roles. A call made as a registered role (see {@link FakeAws.handle}) and every resource change
+   * of a stack whose service role is registered are evaluated against the role's policies.
+   */
+  readonly iam = new FakeIam();
 
   private readonly stacks = new Map<string, FakeStack>();
   private readonly changeSets = new Map<string, FakeChangeSet>();
@@ -379,8 +388,15 @@ export class FakeAws {
   // Plumbing
   // ---------------------------------------------------------------------------------------------------------
 
-  /** Handles one SDK command (`DescribeStacksCommand`) after the simulated latency. */
-  async handle(commandName: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /**
+   * Handles one SDK command (`DescribeStacksCommand`) after the simulated latency. With `roleArn` (the caller is a
+   * session of that role, registered in {@link FakeAws.iam}), IAM authorizes the call first (`iam-requests.ts`).
+   */
+  async handle(
+    commandName: string,
+    input: Record<string, unknown>,
+    roleArn?: string,
+  ): Promise<Record<string, unknown>> {
     const op = commandName.replace(/Command$/, '');
     this.calls.push(op);
     await this.clock.sleep(this.latencies.api);
@@ -391,6 +407,7 @@ export class FakeAws {
     }
     const handler = this.handlers[op];
     if (!handler) throw new Error(`the fake does not implement ${op}`);
+    if (roleArn) this.authorizeCall(roleArn, op, input ?? {});
     const out = handler(input ?? {});
     return ((await out) ?? {}) as Record<string, unknown>;
   }
@@ -403,6 +420,71 @@ export class FakeAws {
   /** Waits until every background operation (stack operations, pipeline runs) has ended. */
   async settle(): Promise<void> {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  private authorizeCall(roleArn: string, op: string, input: Record<string, unknown>): void {
+    if (!this.iam.role(roleArn)) throw new FakeAwsError('AccessDenied', `The fake knows no role ${roleArn}`);
+    const auth = callAuthorization(op, input, {
+      account: this.account,
+      region: this.region,
+      stackArn: (nameOrId) =>
+        nameOrId.startsWith('arn:aws:cloudformation:') && nameOrId.includes(':stack/')
+          ? nameOrId
+          : (this.liveStack(nameOrId)?.stackId ??
+            (this.changeSets.get(nameOrId) &&
+              this.stacks.get(this.changeSets.get(nameOrId)!.stackId)?.stackId) ??
+            `arn:aws:cloudformation:${this.region}:${this.account}:stack/${nameOrId}/00000000-0000-0000-0000-000000000000`),
+    });
+    for (const request of auth?.requests ?? []) {
+      const denied = this.iam.denied(roleArn, request);
+      if (denied) throw new FakeAwsError(auth!.errorCode, denied, 403);
+    }
+  }
+
+  /** Fails the resource when the stack's registered service role may not run `handler` on it. */
+  private authorizeHandler(
+    stack: FakeStack,
+    state: StackState,
+    resource: { logicalId: string; type: string; properties: Readonly<Record<string, unknown>> },
+    handler: 'create' | 'update' | 'delete',
+    physicalId: string | undefined,
+  ): void {
+    const roleArn = state.roleArn;
+    if (!roleArn || !this.iam.role(roleArn)) return;
+    const resolver = this.resolverOf(stack, state);
+    const requests =
+      handlerRequests({ ...resource, ...(physicalId ? { physicalId } : {}) }, handler, resolver, {
+        account: this.account,
+        region: this.region,
+      }) ?? [];
+    for (const request of requests) {
+      const denied = this.iam.denied(roleArn, request);
+      if (denied) {
+        throw new ResourceFailure(
+          resource.logicalId,
+          `Resource handler returned message: "${denied}" (Service: ${request.action.split(':')[0]}, Status Code: 403) (HandlerErrorCode: AccessDenied)`,
+        );
+      }
+    }
+  }
+
+  private readonly resolvers = new WeakMap<StackState, ReturnType<typeof templateResolver>>();
+
+  /** The template of `state` resolved for `stack` (physical ids are read live from the stack's resources). */
+  private resolverOf(stack: FakeStack, state: StackState): ReturnType<typeof templateResolver> {
+    let resolver = this.resolvers.get(state);
+    if (!resolver) {
+      resolver = templateResolver(state.template, {
+        stackName: stack.stackName,
+        account: this.account,
+        region: this.region,
+        parameters: state.parameters,
+        importValue: (name) => this.exportValue(name),
+        physicalId: (id) => stack.resources.get(id)?.physicalId,
+      });
+      this.resolvers.set(state, resolver);
+    }
+    return resolver;
   }
 
   private spawn(work: () => Promise<void>): void {
@@ -503,12 +585,17 @@ export class FakeAws {
     return stacks.flatMap((x) => [...x.events].reverse());
   }
 
-  /** The ECS service, if any. */
+  /** The value of the export named `name`, if any. */
+  exportOf(name: string): string | undefined {
+    return this.exports.get(name)?.value;
+  }
+
   /** The revisions of task definition family `family`, oldest first. */
   taskDefinitionRevisions(family: string): readonly Readonly<FakeTaskDefinition>[] {
     return this.taskDefinitions.get(family) ?? [];
   }
 
+  /** The ECS service, if any. */
   ecsService(cluster: string, name: string): FakeEcsService | undefined {
     return this.ecsServices.get(`${cluster}/${name}`);
   }
@@ -701,6 +788,12 @@ export class FakeAws {
       info = withConditions(template, parameters);
     } catch (error) {
       throw new FakeAwsError('ValidationError', (error as Error).message);
+    }
+    // CloudFormation assumes the service role: its trust policy must let cloudformation.amazonaws.com in.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html
+    if (typeof input.RoleARN === 'string' && this.iam.role(input.RoleARN)) {
+      const problem = this.iam.cannotAssume(input.RoleARN, 'cloudformation.amazonaws.com', this.account);
+      if (problem) throw new FakeAwsError('ValidationError', problem);
     }
     const tags: Record<string, string> = {};
     for (const t of (input.Tags as { Key: string; Value: string }[] | undefined) ?? []) tags[t.Key] = t.Value;
@@ -976,6 +1069,7 @@ export class FakeAws {
       const handler = this.resourceHandler(r.type);
       this.event(stack, logicalId, r.type, `${verb}_IN_PROGRESS`, existing?.physicalId ?? '');
       try {
+        this.authorizeHandler(stack, next, r, existing ? 'update' : 'create', existing?.physicalId);
         const physicalId = await handler.apply(stack, next.parameters, r, existing?.physicalId, rollingBack);
         if (existing && physicalId !== existing.physicalId) replaced.add(logicalId);
         stack.resources.set(logicalId, {
@@ -1006,16 +1100,30 @@ export class FakeAws {
     if (prev) {
       for (const logicalId of deletionOrder(prev.info)) {
         if (next.info.resources.has(logicalId)) continue;
-        await this.deleteResource(stack, logicalId);
+        await this.deleteResource(stack, logicalId, prev, next.roleArn);
       }
     }
   }
 
-  private async deleteResource(stack: FakeStack, logicalId: string): Promise<void> {
+  private async deleteResource(
+    stack: FakeStack,
+    logicalId: string,
+    state: StackState | undefined = stack.state,
+    roleArn: string | undefined = stack.state?.roleArn,
+  ): Promise<void> {
     const res = stack.resources.get(logicalId);
     if (!res) return;
     this.event(stack, logicalId, res.type, 'DELETE_IN_PROGRESS', res.physicalId);
     try {
+      const written = state?.info.resources.get(logicalId);
+      if (state && written)
+        this.authorizeHandler(
+          stack,
+          { ...state, ...(roleArn ? { roleArn } : {}) },
+          written,
+          'delete',
+          res.physicalId,
+        );
       await this.resourceHandler(res.type).delete(stack, res.physicalId);
     } catch (error) {
       const reason = error instanceof ResourceFailure ? error.reason : String(error);
@@ -1336,9 +1444,11 @@ export class FakeAws {
         };
       default:
         return {
-          apply: async (_stack, _params, _resource, physicalId) => {
+          apply: async (stack, _params, resource, physicalId) => {
             await this.clock.sleep(this.latencies.api);
-            return physicalId ?? this.id('res-');
+            // A resource without a name property gets CloudFormation's generated name, {stack}-{logicalId}-{suffix}
+            // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name.html).
+            return physicalId ?? generatedName(stack.stackName, resource.logicalId);
           },
           delete: async () => {
             await this.clock.sleep(this.latencies.api);

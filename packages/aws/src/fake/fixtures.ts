@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   type AwsEnvironmentConfig,
+  appPipelineParameters,
   environmentNames,
   type LanesConfig,
   loadConfigOrThrow,
@@ -20,6 +21,7 @@ import { type AwsContext, listExports } from '../context.js';
 import { type AwsTargetOptions, createAwsContext } from '../target.js';
 import type { StackTemplate, TemplateSource } from '../templates.js';
 import { FakeAws, type FakeLatencies, type PipelineRun, type PipelineRunner } from './fake-aws.js';
+import { templateRoles } from './iam-roles.js';
 import { fakeClients } from './plug.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -34,6 +36,56 @@ export const REAL_LANE_STACK_TEMPLATE = new URL(
 /** The real lane stack template (`templates/ci/service-stack.yaml`), as the fake deploys it. */
 export function laneStackTemplate(): string {
   return readFileSync(REAL_LANE_STACK_TEMPLATE, 'utf8');
+}
+
+/** A committed template of the Infra repo (`templates/{path}`), for example `pipelines/pipeline-app.yaml`. */
+export function committedTemplate(path: string): string {
+  return readFileSync(new URL(`../../../../templates/${path}`, import.meta.url), 'utf8');
+}
+
+/** The roles of a service's app pipeline (`templates/pipelines/pipeline-app.yaml`), by logical id. */
+export interface AppPipelineRoles {
+  /** CloudFormation's service role for the lane stacks (`LANES_CFN_ROLE_ARN`). */
+  readonly laneStack: string;
+  readonly build: string;
+  readonly deploy: string;
+  readonly verify: string;
+  readonly pipeline: string;
+}
+
+/**
+ * Registers in the fake's IAM the roles of the real app pipeline template of `service`, resolved with the
+ * parameters `lanes synth` writes for it (core's `appPipelineParameters`) and the fake's exports.
+ * The service's shared stacks must exist (the Build role imports the repository name).
+ */
+export function registerAppPipelineRoles(
+  fake: FakeAws,
+  config: LanesConfig,
+  env: AwsEnvironmentConfig,
+  service: string,
+): AppPipelineRoles {
+  const svc = config.services.find((s) => s.name === service);
+  if (!svc) throw new Error(`no service ${service} in the config`);
+  const roles = templateRoles(committedTemplate('pipelines/pipeline-app.yaml'), {
+    stackName: `pipeline-${serviceNames(service, env.name).appPipeline}`,
+    account: fake.account,
+    region: fake.region,
+    parameters: appPipelineParameters(config, env, svc),
+    importValue: (name) => fake.exportOf(name),
+  });
+  for (const r of roles) fake.iam.register(r);
+  const arn = (id: string) => {
+    const r = roles.find((x) => x.logicalId === id);
+    if (!r) throw new Error(`pipeline-app.yaml has no role ${id}`);
+    return r.arn;
+  };
+  return {
+    laneStack: arn('LaneStackRole'),
+    build: arn('BuildRole'),
+    deploy: arn('DeployRole'),
+    verify: arn('VerifyRole'),
+    pipeline: arn('PipelineRole'),
+  };
 }
 
 /** A fixture template with the given parameters and one resource of `type`. */
@@ -173,8 +225,16 @@ export interface FakeWorld {
   readonly templates: TemplateSource;
   /** Target options wired to the fake (pass to `createAwsTarget`). */
   readonly options: AwsTargetOptions;
-  /** A fresh context, as a new process (a CodeBuild job, a CLI run) would build. */
+  /** A fresh context, as a new process (a CLI run with the account's administrator) would build. */
   context(): AwsContext;
+  /**
+   * A fresh context of a CodeBuild job of `service`'s app pipeline: its calls are made as the job's role
+   * (`deploy` or `verify`) and lane stacks are deployed with the pipeline's LaneStackRole, both evaluated by the
+   * fake's IAM from `templates/pipelines/pipeline-app.yaml`. The service must be bootstrapped.
+   */
+  jobContext(service: string, job: 'deploy' | 'verify'): AwsContext;
+  /** The app pipeline roles of a bootstrapped service. */
+  pipelineRoles(service: string): AppPipelineRoles;
   /** The commit (image tag) the next build of `branch` produces. @default a hash of the branch and a counter */
   commit(branch: string, tag: string): void;
   /** Bootstraps the environment and the given services with the fixture templates. */
@@ -215,6 +275,13 @@ export function createFakeWorld(options: FakeWorldOptions = {}): FakeWorld {
     ...(options.priorityRange ? { priorityRange: options.priorityRange } : {}),
   };
   const commits = new Map<string, string>();
+  const pipelineRoles = new Map<string, AppPipelineRoles>();
+  const jobClients = new Map<string, AwsClients>();
+  const rolesOf = (service: string) => {
+    const roles = pipelineRoles.get(service);
+    if (!roles) throw new Error(`service ${service} is not bootstrapped in the fake world`);
+    return roles;
+  };
   let builds = 0;
   const world: FakeWorld = {
     clock,
@@ -225,6 +292,20 @@ export function createFakeWorld(options: FakeWorldOptions = {}): FakeWorld {
     templates,
     options: targetOptions,
     context: () => createAwsContext(targetOptions),
+    jobContext: (service, job) => {
+      const roles = rolesOf(service);
+      const roleArn = job === 'deploy' ? roles.deploy : roles.verify;
+      // CodeBuild assumes the job's service role (its trust policy must let it in).
+      const problem = fake.iam.cannotAssume(roleArn, 'codebuild.amazonaws.com', fake.account);
+      if (problem) throw new Error(problem);
+      let clients = jobClients.get(roleArn);
+      if (!clients) {
+        clients = fakeClients(fake, { roleArn });
+        jobClients.set(roleArn, clients);
+      }
+      return createAwsContext({ ...targetOptions, clients, laneStackRoleArn: roles.laneStack });
+    },
+    pipelineRoles: rolesOf,
     commit: (branch, tag) => {
       commits.set(branch, tag);
     },
@@ -232,7 +313,10 @@ export function createFakeWorld(options: FakeWorldOptions = {}): FakeWorld {
       const { deployEnvironment, bootstrapService } = await import('../layers.js');
       const ctx = world.context();
       await deployEnvironment(ctx);
-      for (const s of services) await bootstrapService(ctx, s);
+      for (const s of services) {
+        await bootstrapService(ctx, s);
+        pipelineRoles.set(s, registerAppPipelineRoles(fake, config, env, s));
+      }
     },
   };
   const serviceOfPipeline = (pipeline: string) =>
@@ -249,8 +333,9 @@ export function createFakeWorld(options: FakeWorldOptions = {}): FakeWorld {
       return `${repo}:${tag}`;
     },
     deploy: async (run) => {
-      const result = await ciDeploy(world.context(), {
-        service: serviceOfPipeline(run.pipelineName),
+      const service = serviceOfPipeline(run.pipelineName);
+      const result = await ciDeploy(world.jobContext(service, 'deploy'), {
+        service,
         lane: run.variables.lane!,
         branch: run.variables.branch!,
         imageUri: run.imageUri!,
@@ -258,8 +343,9 @@ export function createFakeWorld(options: FakeWorldOptions = {}): FakeWorld {
       return `${result.stackName} ${result.outcome}`;
     },
     verify: async (run) => {
-      const checks = await ciVerify(world.context(), {
-        service: serviceOfPipeline(run.pipelineName),
+      const service = serviceOfPipeline(run.pipelineName);
+      const checks = await ciVerify(world.jobContext(service, 'verify'), {
+        service,
         lane: run.variables.lane!,
       });
       return `${checks.filter((c) => c.status === 'OK').length} checks OK`;

@@ -23,6 +23,11 @@ interface MiddlewareClient {
 export interface FakeClientsOptions {
   /** Attempts per call (the SDK's maxAttempts). @default 8 */
   readonly maxAttempts?: number;
+  /**
+   * The role whose session makes the calls (a CodeBuild job's service role, for example): the fake's IAM
+   * evaluates each call against that role's policies. @default the account's administrator: not evaluated
+   */
+  readonly roleArn?: string;
 }
 
 /** Clients for `fake`'s account and region, answered by the fake. */
@@ -41,6 +46,7 @@ export function fakeClients(fake: FakeAws, options: FakeClientsOptions = {}): Aw
         const output = await fake.handle(
           context.commandName ?? 'Unknown',
           args.input as Record<string, unknown>,
+          options.roleArn,
         );
         return {
           response: { statusCode: 200, headers: {} },

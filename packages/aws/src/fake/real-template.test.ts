@@ -37,7 +37,7 @@ describe('the fake deploys the real lane stack template, honouring its Condition
     await target.deploy({ service: 'web', env: 'dev', lane: 'base', branch: 'main' });
     expect(await rulesOf(w, 'orders')).toEqual([]);
     expect(await rulesOf(w, 'web')).toEqual([]);
-    const base = await laneResources(w, 'app-orders-dev-base');
+    const base = await laneResources(w, 'app-orders--dev-base');
     expect(base.filter((r) => /TargetGroup|Rule/.test(r))).toEqual([]);
     expect(base).toContain('Service');
 
@@ -45,9 +45,9 @@ describe('the fake deploys the real lane stack template, honouring its Condition
     const rolling = await rulesOf(w, 'orders');
     expect(rolling).toHaveLength(1);
     expect(rolling[0]!.targetGroupName).toBe('orders-dev-gray-tg');
-    expect((await laneResources(w, 'app-orders-dev-gray')).filter((r) => /TargetGroup|Rule/.test(r))).toEqual(
-      ['LaneRule', 'LaneTargetGroup'],
-    );
+    expect(
+      (await laneResources(w, 'app-orders--dev-gray')).filter((r) => /TargetGroup|Rule/.test(r)),
+    ).toEqual(['LaneRule', 'LaneTargetGroup']);
 
     await target.deploy({ service: 'web', env: 'dev', lane: 'gray', branch: 'feat-gray' });
     const bg = await rulesOf(w, 'web');
@@ -57,7 +57,7 @@ describe('the fake deploys the real lane stack template, honouring its Condition
     expect(headers).toEqual(['tracestate', 'x-lanes-test']);
     const test = bg.find((r) => r.conditions[0]!.HttpHeaderConfig.HttpHeaderName === 'x-lanes-test')!;
     expect(test.conditions[0]!.HttpHeaderConfig.Values).toEqual(['gray']);
-    const resources = await laneResources(w, 'app-web-dev-gray');
+    const resources = await laneResources(w, 'app-web--dev-gray');
     expect(resources.filter((r) => /TargetGroup|Rule/.test(r))).toEqual([
       'AlternateTargetGroup',
       'BlueGreenProductionRule',
@@ -66,7 +66,7 @@ describe('the fake deploys the real lane stack template, honouring its Condition
     ]);
     const stack = await w.clients.cloudformation.send(
       new (await import('@aws-sdk/client-cloudformation')).DescribeStacksCommand({
-        StackName: 'app-web-dev-gray',
+        StackName: 'app-web--dev-gray',
       }),
     );
     const param = (k: string) =>
