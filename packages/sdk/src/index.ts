@@ -53,3 +53,4 @@ export {
   laneMiddleware,
   lanePlugin,
 } from './server.js';
+export { type CallDecision, currentTrace, sendTraced, serveTraced, TraceCollector } from './trace.js';
