@@ -179,7 +179,11 @@ describe('hop tracing across three services', () => {
 
   it('reports nothing unless asked: no header on an untraced request, nor for any other header value', async () => {
     currentEntry = 'good';
-    for (const headers of [{ tracestate: 'ctx=lane:gray' }, { [TRACE_REQUEST_HEADER]: 'yes' }]) {
+    const cases: Record<string, string>[] = [
+      { tracestate: 'ctx=lane:gray' },
+      { [TRACE_REQUEST_HEADER]: 'yes' },
+    ];
+    for (const headers of cases) {
       const response = await get(webUrl, headers);
       expect(response.status).toBe(200);
       expect(response.headers.get(TRACE_INSTANCE_HEADER)).toBeNull();
