@@ -10,7 +10,16 @@
  *
  * Pure: the targets send the request and list the lanes; this module only judges and renders.
  */
-import type { HopReport, RouteMaker, RouteReason } from './hop-report.js';
+import type { LanesConfig, ServiceConfig } from './config.js';
+import {
+  type HopReport,
+  hopOf,
+  type InstanceReport,
+  type RouteMaker,
+  type RouteReason,
+  routeReason,
+} from './hop-report.js';
+import type { VerifyCheck } from './target.js';
 
 /** The mark of one hop. */
 export type TraceMark = 'OK' | 'FALLBACK' | 'NG';
@@ -258,4 +267,102 @@ export function renderTrace(trace: LaneTrace): string[] {
         }`,
   );
   return lines;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What both targets share: expectations from the config and the lanes deployed, the entry hop, the gate check.
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The expectations of a trace from `lanes.yaml` (`dependsOn`) and the lanes deployed (any state), as the target
+ * lists them.
+ */
+export function traceExpectations(
+  config: Pick<LanesConfig, 'services'>,
+  deployedLanes: readonly { readonly service: string; readonly lane: string }[],
+  input: { readonly lane: string; readonly baseline: string; readonly path: string },
+): TraceExpectations {
+  const deployed = new Map<string, Set<string>>();
+  for (const { service, lane } of deployedLanes) {
+    const lanes = deployed.get(service) ?? new Set<string>();
+    deployed.set(service, lanes.add(lane));
+  }
+  const depends = new Map(config.services.map((s) => [s.name, s.dependsOn]));
+  const none: ReadonlySet<string> = new Set();
+  return {
+    ...input,
+    deployed: (service) => deployed.get(service) ?? none,
+    dependsOn: (service) => depends.get(service) ?? [],
+  };
+}
+
+/**
+ * The entry hop behind a load balancer that does not report (the ALB): the lane served is the one the instance
+ * reports (its `x-lanes-trace-instance` report, else its `x-lanes-lane` header); the reason is inferred from the
+ * lanes deployed for the entry service and whether the lane asked has healthy targets.
+ */
+export function entryHopBehindAlb(input: {
+  readonly service: string;
+  readonly asked: string | undefined;
+  readonly report: InstanceReport | undefined;
+  readonly answeredBy: string | undefined;
+  /** Whether the lane asked is deployed for the entry service. */
+  readonly deployed: boolean;
+}): HopReport | undefined {
+  const served = input.report?.lane ?? input.answeredBy;
+  if (served === undefined || input.report === undefined) return undefined;
+  const reason = routeReason(input.asked, served, () => input.deployed);
+  return hopOf({ service: input.service, asked: input.asked, served, reason, by: 'alb' }, input.report);
+}
+
+/** The name of the propagation gate's check in `lanes verify`. */
+export function propagationCheckName(lane: string): string {
+  return `propagation: lane ${lane} holds at every hop along dependsOn`;
+}
+
+/**
+ * The propagation gate's check (docs/trace.md): `NG` when any hop is `[NG]` or the entry gave no report; the
+ * trace goes with it so the caller can print the tree.
+ */
+export function propagationCheck(trace: LaneTrace): VerifyCheck {
+  const broken = brokenHops(trace);
+  return {
+    name: propagationCheckName(trace.lane),
+    status: trace.ok ? 'OK' : 'NG',
+    detail: trace.root
+      ? `${trace.counts.OK} OK, ${trace.counts.FALLBACK} FALLBACK, ${trace.counts.NG} NG${broken.length ? `; the lane breaks at ${broken.join(', ')}` : ''}`
+      : (trace.error ?? 'no trace report'),
+    trace,
+  };
+}
+
+/**
+ * Why the gate does not run for a lane, or undefined when it runs: it is off for the service, the lane is the
+ * baseline (nothing to lose), or an earlier check failed (a lane that does not serve cannot be followed).
+ */
+export function propagationGateSkip(
+  service: Pick<ServiceConfig, 'name' | 'trace'>,
+  lane: string,
+  baseline: string,
+  checks: readonly VerifyCheck[],
+): VerifyCheck | undefined {
+  const name = propagationCheckName(lane);
+  if (!service.trace.gate) {
+    return {
+      name,
+      status: 'SKIP',
+      detail: `turned off for ${service.name} (trace.gate: false in lanes.yaml)`,
+    };
+  }
+  if (lane === baseline) {
+    return {
+      name,
+      status: 'SKIP',
+      detail: 'the baseline lane: a request without a lane has no lane to lose',
+    };
+  }
+  if (checks.some((c) => c.status !== 'OK')) {
+    return { name, status: 'SKIP', detail: 'an earlier check did not pass' };
+  }
+  return undefined;
 }
