@@ -24,3 +24,26 @@ cpSync(path.join(root, 'examples'), demo, {
   filter: (src) =>
     !/[/\\](node_modules|\.lanes|\.git)([/\\]|$)|\.test\.[mc]?[jt]s$/.test(src.slice(root.length)),
 });
+
+// The CDK package ships its generic templates synthesized, validated and cdk-nag-checked now, so that
+// `lanes synth` never loads aws-cdk-lib (see packages/cdk/src/prebuilt.ts). Redone only when a built module of
+// the CDK or core package is newer than the file.
+const { existsSync, readdirSync, statSync, writeFileSync } = await import('node:fs');
+const prebuilt = path.join(root, 'packages/cdk/dist/templates.json');
+const newest = (dir) =>
+  Math.max(
+    ...readdirSync(dir, { recursive: true })
+      .filter((f) => String(f).endsWith('.js'))
+      .map((f) => statSync(path.join(dir, String(f))).mtimeMs),
+  );
+const stale =
+  !existsSync(prebuilt) ||
+  statSync(prebuilt).mtimeMs <
+    Math.max(newest(path.join(root, 'packages/cdk/dist')), newest(path.join(root, 'packages/core/dist')));
+if (stale) {
+  process.stderr.write(
+    'build: synthesizing the generic templates (validation and cdk-nag) into packages/cdk/dist/templates.json\n',
+  );
+  const { synthTemplates } = await import(path.join(root, 'packages/cdk/dist/infra-repo.js'));
+  writeFileSync(prebuilt, `${JSON.stringify(synthTemplates())}\n`);
+}

@@ -2,11 +2,9 @@
  * The `lanes` command router: builds the program and dispatches. Each command lives in its own file under
  * `commands/` with its options type; only this entry point turns errors into exit codes.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { type Io, processIo } from './output.js';
-
-const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+import { CLI_VERSION } from './version.js';
 
 /** Registers one command (and its subcommands) on the program. */
 type Register = (program: Command, io: Io) => void;
@@ -109,7 +107,7 @@ export async function createProgram(io: Io, args?: readonly string[]): Promise<C
       'Multi-lane continuous delivery for Amazon ECS: a baseline plus short-lived lanes per environment, ' +
         'routed by the W3C tracestate entry ctx=lane:<lane> at every hop, on AWS or on this machine.',
     )
-    .version(VERSION, '-v, --version')
+    .version(CLI_VERSION, '-v, --version')
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .showHelpAfterError('(run lanes --help for usage)')
     .exitOverride()
