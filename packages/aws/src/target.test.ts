@@ -296,7 +296,12 @@ describe('lanes status and verify on AWS', () => {
     expect(checks[3]!.detail).toMatch(/answered by lane gray/);
     // The propagation gate: orders calls nothing, so its one hop stays in gray.
     expect(checks[4]).toMatchObject({ name: 'propagation: lane gray holds at every hop along dependsOn' });
-    expect(checks[4]!.trace?.root).toMatchObject({ service: 'orders', served: 'gray', by: 'alb', mark: 'OK' });
+    expect(checks[4]!.trace?.root).toMatchObject({
+      service: 'orders',
+      served: 'gray',
+      by: 'alb',
+      mark: 'OK',
+    });
   });
 
   it('verify says NG when the lane has no healthy targets and its requests reach another lane', async () => {

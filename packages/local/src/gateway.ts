@@ -289,7 +289,7 @@ export class Gateway {
         }
       }
       if (length === TRACE_REQUEST_HEADER.length && value === TRACE_REQUEST_VALUE) {
-        traced = name.toLowerCase() === TRACE_REQUEST_HEADER;
+        if (!traced) traced = name.toLowerCase() === TRACE_REQUEST_HEADER;
       } else if (length === 4) {
         if (!hasHost && name.toLowerCase() === 'host') hasHost = true;
       } else if (length === 14) {
