@@ -10,6 +10,7 @@ import {
   judgeTrace,
   type LaneRef,
   type LaneTrace,
+  laneNames,
   type ProgressListener,
   TRACE_INSTANCE_HEADER,
   TRACE_REQUEST_HEADER,
@@ -19,7 +20,33 @@ import {
   withLane,
 } from '@ecs-lanes/core';
 import { type AwsContext, checkLane, listExports, serviceOf } from './context.js';
-import { albUrl, findLaneStacks, LANE_RESPONSE_HEADER } from './inspect.js';
+import { albUrl, LANE_RESPONSE_HEADER } from './inspect.js';
+
+/**
+ * The services along `dependsOn` from `entry` (itself included) that have lane `lane` deployed: one
+ * `DescribeStacks` of the lane's stack name per service (core naming), not a listing of every stack.
+ */
+async function laneDeployedAlong(
+  ctx: AwsContext,
+  entry: string,
+  lane: string,
+): Promise<{ service: string; lane: string }[]> {
+  const along = new Set<string>();
+  const visit = (name: string) => {
+    if (along.has(name)) return;
+    along.add(name);
+    for (const dep of ctx.config.services.find((s) => s.name === name)?.dependsOn ?? []) visit(dep);
+  };
+  visit(entry);
+  const found = await Promise.all(
+    [...along].map(async (service) =>
+      (await ctx.stacks.describe(laneNames(service, ctx.env.name, lane).stack))
+        ? { service, lane }
+        : undefined,
+    ),
+  );
+  return found.filter((d) => d !== undefined);
+}
 
 /** Traces one request in `ref.lane` from the ALB of `ref.service`. */
 export async function traceLane(
@@ -36,7 +63,7 @@ export async function traceLane(
       `service ${service.name} has no ALB in ${ctx.env.name} (no LoadBalancerDnsName export); bootstrap it with: lanes service bootstrap ${service.name} --env ${ctx.env.name}`,
     );
   }
-  const deployed = (await findLaneStacks(ctx)).map((s) => ({ service: s.service, lane: s.lane }));
+  const deployed = await laneDeployedAlong(ctx, service.name, lane);
   const baseline = ctx.env.baselineLane;
   const expectations = traceExpectations(ctx.config, deployed, { lane, baseline, path });
   const asked = lane === baseline ? undefined : lane;
