@@ -2,7 +2,14 @@
  * The buildspec's steps (`lanes ci params|deploy|verify`), run inside CodeBuild by the app pipeline with the
  * pipeline variables `lane` and `branch` and the image just pushed.
  */
-import { laneNames, type ProgressListener, UserError, type VerifyCheck, verifyPassed } from '@ecs-lanes/core';
+import {
+  laneNames,
+  type ProgressListener,
+  renderTrace,
+  UserError,
+  type VerifyCheck,
+  verifyPassed,
+} from '@ecs-lanes/core';
 import { type AwsContext, checkAccount, checkLane, explained, serviceOf } from './context.js';
 import { verifyLane } from './inspect.js';
 import { deployLaneStack, type LaneStackPlan, planLaneStack } from './lane-deploy.js';
@@ -74,9 +81,11 @@ export function ciVerify(
     }
     const checks = await verifyLane(ctx, { ...input, env: ctx.env.name }, progress);
     if (!verifyPassed(checks)) {
-      const failed = checks.filter((c) => c.status === 'NG').map((c) => `${c.name} (${c.detail ?? ''})`);
+      const failed = checks.filter((c) => c.status === 'NG');
+      // The propagation gate's tree says where the lane breaks (docs/trace.md).
+      const trees = failed.flatMap((c) => (c.trace ? renderTrace(c.trace) : []));
       throw new UserError(
-        `verification of lane ${input.lane} of ${input.service} failed: ${failed.join('; ')}`,
+        `verification of lane ${input.lane} of ${input.service} failed: ${failed.map((c) => `${c.name} (${c.detail ?? ''})`).join('; ')}${trees.length ? `\n${trees.join('\n')}` : ''}`,
       );
     }
     return checks;

@@ -17,3 +17,4 @@ export * from './retry.js';
 export * from './stacks.js';
 export * from './target.js';
 export * from './templates.js';
+export * from './trace.js';

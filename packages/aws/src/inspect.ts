@@ -21,6 +21,8 @@ import {
   type LaneSummary,
   laneNames,
   type ProgressListener,
+  propagationCheck,
+  propagationGateSkip,
   serviceNames,
   UserError,
   type VerifyCheck,
@@ -32,6 +34,7 @@ import { historyOf } from './lane-deploy.js';
 import { lastExecutionForLane } from './pipeline.js';
 import { withThrottleRetry } from './retry.js';
 import { isInProgress, parametersOf, tagsOf } from './stacks.js';
+import { traceLane } from './trace.js';
 
 /** The response header in which services report the lane that answered. */
 export const LANE_RESPONSE_HEADER = 'x-lanes-lane';
@@ -176,7 +179,7 @@ async function ecsServices(ctx: AwsContext, names: readonly string[]): Promise<M
 }
 
 /** The URL of a service's ALB. */
-function albUrl(ctx: AwsContext, service: string, exports: Map<string, string>): string | undefined {
+export function albUrl(ctx: AwsContext, service: string, exports: Map<string, string>): string | undefined {
   const dns = exports.get(exportName(serviceNames(service, ctx.env.name).albStack, 'LoadBalancerDnsName'));
   return dns ? `http://${dns}` : undefined;
 }
@@ -387,5 +390,9 @@ export async function verifyLane(
   } catch (error) {
     add({ name: `answered by lane ${ref.lane}`, status: 'NG', detail: (error as Error).message });
   }
+  add(
+    propagationGateSkip(service, ref.lane, ctx.env.baselineLane, checks) ??
+      propagationCheck(await traceLane(ctx, ref, progress)),
+  );
   return checks;
 }

@@ -292,8 +292,16 @@ describe('lanes status and verify on AWS', () => {
     expect(details['last run']).toMatch(/Succeeded \(branch main\)/);
     expect(details.history).toBe('abc1234');
     const checks = await target.verify({ service: 'orders', env: 'dev', lane: 'gray' });
-    expect(checks.map((c) => c.status)).toEqual(['OK', 'OK', 'OK', 'OK']);
+    expect(checks.map((c) => c.status)).toEqual(['OK', 'OK', 'OK', 'OK', 'OK']);
     expect(checks[3]!.detail).toMatch(/answered by lane gray/);
+    // The propagation gate: orders calls nothing, so its one hop stays in gray.
+    expect(checks[4]).toMatchObject({ name: 'propagation: lane gray holds at every hop along dependsOn' });
+    expect(checks[4]!.trace?.root).toMatchObject({
+      service: 'orders',
+      served: 'gray',
+      by: 'alb',
+      mark: 'OK',
+    });
   });
 
   it('verify says NG when the lane has no healthy targets and its requests reach another lane', async () => {
@@ -307,8 +315,9 @@ describe('lanes status and verify on AWS', () => {
       /failed/,
     );
     const checks = await target.verify({ service: 'orders', env: 'dev', lane: 'gray' });
-    expect(checks.map((c) => c.status)).toEqual(['NG', 'NG', 'OK', 'NG']);
+    expect(checks.map((c) => c.status)).toEqual(['NG', 'NG', 'OK', 'NG', 'SKIP']);
     expect(checks[3]!.detail).toMatch(/answered by lane base/);
+    expect(checks[4]!.detail).toBe('an earlier check did not pass');
   });
 });
 

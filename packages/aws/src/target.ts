@@ -36,6 +36,7 @@ import { deployLaneStack, historyOf, planLaneStack } from './lane-deploy.js';
 import { followExecution, getPipeline, startPipeline } from './pipeline.js';
 import { formatChanges } from './stacks.js';
 import { missingTemplates, type TemplateSource } from './templates.js';
+import { traceLane } from './trace.js';
 
 /** Options of {@link createAwsTarget}. */
 export interface AwsTargetOptions {
@@ -114,6 +115,11 @@ export function createAwsTarget(options: AwsTargetOptions): LaneTarget {
       explained(ctx, `verifying lane ${ref.lane} of ${ref.service}`, async () => {
         await account();
         return verifyLane(ctx, ref, progress);
+      }),
+    trace: (ref, progress = noop) =>
+      explained(ctx, `tracing lane ${ref.lane} of ${ref.service}`, async () => {
+        await account();
+        return traceLane(ctx, ref, progress);
       }),
     rollback: (ref, progress = noop) =>
       explained(ctx, `rolling back lane ${ref.lane} of ${ref.service}`, async () => {

@@ -1,7 +1,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { DeployLaneRequest, LaneRef, LaneSummary, LaneTarget, VerifyCheck } from '@ecs-lanes/core';
+import type {
+  DeployLaneRequest,
+  LaneRef,
+  LaneSummary,
+  LaneTarget,
+  LaneTrace,
+  VerifyCheck,
+} from '@ecs-lanes/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { overrideTargetFactory } from './targets.js';
 import { runLanes } from './testing.js';
@@ -65,6 +72,32 @@ class RecordingTarget implements LaneTarget {
     this.calls.push(`verify ${ref.lane}`);
     return this.checks;
   }
+  async trace(ref: LaneRef & { path?: string }): Promise<LaneTrace> {
+    this.calls.push(`trace ${ref.lane} path=${ref.path ?? '-'}`);
+    return this.traced;
+  }
+  traced: LaneTrace = {
+    service: 'orders',
+    env: 'local',
+    lane: 'gray',
+    path: '/',
+    entry: 'http://127.0.0.1:7101',
+    status: 200,
+    ok: false,
+    root: {
+      service: 'orders',
+      reached: true,
+      asked: 'gray',
+      served: 'gray',
+      reason: 'lane',
+      by: 'gateway',
+      reported: true,
+      mark: 'NG',
+      detail: 'lane gray; lost the lane: called inventory without it',
+      calls: [],
+    },
+    counts: { OK: 0, FALLBACK: 0, NG: 1 },
+  };
   async rollback(ref: LaneRef & { to?: string }) {
     this.calls.push(`rollback ${ref.lane} to=${ref.to ?? '-'}`);
     return { ...ref, dryRun: false, actions: ['switch to 0000001'], version: '0000001' };
@@ -102,6 +135,7 @@ describe('lanes (the command)', () => {
     'ls',
     'status',
     'verify',
+    'trace',
     'rollback',
     'rm',
     'up',
@@ -256,6 +290,36 @@ describe('lane commands', () => {
       /└─ \[NG\] a request with ctx=lane:gray is answered by gray — answered by base/,
     );
     expect(run.stdout.trim().split('\n').at(-1)).toBe('verification failed');
+  });
+
+  it('trace prints the tree of hops, exits 1 when a hop is NG, and gives the same tree with --json', async () => {
+    const target = withTarget();
+    const run = await runLanes(project(), [
+      'trace',
+      'orders',
+      '--env',
+      'local',
+      '--lane',
+      'gray',
+      '--path',
+      '/x',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /└─ \[NG\] orders — lane gray; lost the lane: called inventory without it \(gateway\)/,
+    );
+    expect(run.stdout.trim().split('\n').at(-1)).toBe('0 OK, 0 FALLBACK, 1 NG: lane gray breaks at orders');
+    const json = await runLanes(project(), ['trace', 'orders', '--env', 'local', '--lane', 'gray', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual(target.traced);
+    expect(target.calls).toEqual(['trace gray path=/x', 'trace gray path=-']);
+  });
+
+  it('trace rejects a bad path before touching the target', async () => {
+    const target = withTarget();
+    const run = await runLanes(project(), ['trace', 'orders', '--env', 'local', '--path', 'api']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/--path "api" must be an absolute path such as \/ or \/api\/orders/);
+    expect(target.calls).toEqual([]);
   });
 
   it('rm removes a lane without asking when not on a terminal; --force allows the baseline', async () => {

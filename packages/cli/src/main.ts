@@ -57,6 +57,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'Check that a lane serves: healthy targets, health path, answered by the lane',
     load: async () => (await import('./commands/verify.js')).registerVerify,
   },
+  trace: {
+    summary: "Send one request in a lane; print every hop's routing decision ([OK], [FALLBACK], [NG])",
+    load: async () => (await import('./commands/trace.js')).registerTrace,
+  },
   rollback: {
     summary: 'Redeploy the previous (or a named) version of a lane',
     load: async () => (await import('./commands/rollback.js')).registerRollback,

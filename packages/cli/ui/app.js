@@ -140,7 +140,7 @@ const MARK = { OK: '[OK]', FALLBACK: '[FALLBACK]', NG: '[NG]' };
 /** One hop of a trace and its callees. Accepts the tree `lanes trace --json` prints. */
 function TraceNode({ node }) {
   const children = node.children ?? node.calls ?? [];
-  const verdict = node.verdict ?? node.status ?? '';
+  const verdict = node.verdict ?? node.status ?? node.mark ?? '';
   return html`<li class=${`hop ${String(verdict).toLowerCase()}`} data-hop=${node.service} data-verdict=${verdict}>
     <span class="mark">${MARK[verdict] ?? verdict}</span>
     <span class="svc">${node.service}</span>

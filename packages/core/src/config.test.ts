@@ -62,7 +62,25 @@ describe('lanes.yaml', () => {
       modulePath: '.',
       blueGreen: { enabled: false },
       appRepo: { branch: 'main' },
+      trace: { gate: true, path: '/' },
     });
+  });
+
+  it('turns the propagation gate off per service, and names a bad switch or path precisely', () => {
+    const off = loadConfigOrThrow(minimal.replace('port: 8080', 'port: 8080\n    trace: { gate: false }'));
+    expect(off.services[0]!.trace).toEqual({ gate: false, path: '/' });
+    const issues = issuesOf(
+      minimal.replace('port: 8080', 'port: 8080\n    trace: { gate: "no", path: api/orders, gates: true }'),
+    ).map(formatConfigIssue);
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^lanes\.yaml:15:\d+ services\[0\]\.trace\.gate: expected boolean, got "no"/),
+        expect.stringMatching(
+          /services\[0\]\.trace\.path: expected an absolute path such as "\/" or "\/api\/orders", got "api\/orders"/,
+        ),
+        expect.stringMatching(/services\[0\]\.trace: unknown key "gates"; remove it or check the spelling/),
+      ]),
+    );
   });
 
   it('reports every problem at once, each with its line, its path, what was wrong and how to fix it', () => {

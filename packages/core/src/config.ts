@@ -200,6 +200,20 @@ const localRunSchema = z.strictObject({
   build: z.string().min(1).optional(),
 });
 
+/**
+ * The propagation gate: after a lane's own checks, `lanes verify` and the Verify stage trace one request in the
+ * lane along `dependsOn` and fail when a hop is `[NG]` (docs/trace.md).
+ */
+const traceSchema = z.strictObject({
+  /** Run the gate for this service's lanes. @default true */
+  gate: z.boolean().default(true),
+  /** The path of the traced request; choose one that calls every service in dependsOn. @default '/' */
+  path: z
+    .string()
+    .regex(/^\/[\x21-\x7e]*$/, 'expected an absolute path such as "/" or "/api/orders"')
+    .default('/'),
+});
+
 const serviceSchema = z.strictObject({
   name: serviceName,
   appRepo: appRepoSchema,
@@ -223,6 +237,8 @@ const serviceSchema = z.strictObject({
   /** Services this one calls: documentation for people, and the start order of the local target. */
   dependsOn: z.array(z.string()).default([]),
   local: localRunSchema.optional(),
+  /** The propagation gate of `lanes verify` and the Verify stage (docs/trace.md). */
+  trace: traceSchema.default({ gate: true, path: '/' }),
 });
 
 const configSchema = z

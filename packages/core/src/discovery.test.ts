@@ -34,19 +34,19 @@ describe('lane-aware discovery', () => {
       [instance('base'), instance('gray', 'HEALTHY', 'g1'), instance('gray', 'UNHEALTHY', 'g2')],
       target('gray'),
     );
-    expect(picked).toMatchObject({ lane: 'gray', fellBack: false });
+    expect(picked).toMatchObject({ lane: 'gray', fellBack: false, reason: 'lane' });
     expect(picked.instances.map((i) => i.InstanceId)).toEqual(['g1']);
   });
 
   it('falls back to the baseline when the lane has no instance', () => {
     const picked = pickLaneInstances([instance('base'), instance('blue')], target('gray'));
-    expect(picked).toMatchObject({ lane: 'base', fellBack: true });
+    expect(picked).toMatchObject({ lane: 'base', fellBack: true, reason: 'not-deployed' });
     expect(picked.instances.map((i) => i.InstanceId)).toEqual(['base']);
   });
 
   it('falls back to the baseline when the lane has only unhealthy instances', () => {
     const picked = pickLaneInstances([instance('base'), instance('gray', 'UNHEALTHY')], target('gray'));
-    expect(picked).toMatchObject({ lane: 'base', fellBack: true });
+    expect(picked).toMatchObject({ lane: 'base', fellBack: true, reason: 'unhealthy' });
   });
 
   it('counts UNKNOWN health as healthy (a service without health checks)', () => {
@@ -57,6 +57,7 @@ describe('lane-aware discovery', () => {
     expect(pickLaneInstances([instance('base')], target(undefined))).toMatchObject({
       lane: 'base',
       fellBack: false,
+      reason: 'no-lane',
     });
     expect(pickLaneInstances([instance('gray')], target(undefined)).instances).toEqual([]);
   });

@@ -6,7 +6,12 @@
  * `ECS_SERVICE_NAME` attribute that ECS sets (ARCHITECTURE.md, decision 10), through `naming.ts`.
  * @see https://docs.aws.amazon.com/cloud-map/latest/api/API_DiscoverInstances.html
  */
+import { type RouteReason, routeReason } from './hop-report.js';
 import { laneFromEcsServiceName } from './naming.js';
+
+// The hop report format is re-exported here because the SDK reaches core only through its small entry points
+// (`@ecs-lanes/core/discovery`, `/lane`, `/tracestate`, `/naming`), never through the config schema.
+export * from './hop-report.js';
 
 /** Attribute ECS sets on the Cloud Map instances of a service's tasks: the ECS service name. */
 export const ECS_SERVICE_NAME_ATTRIBUTE = 'ECS_SERVICE_NAME';
@@ -40,6 +45,11 @@ export interface LaneInstances {
   readonly lane: string;
   /** True when the requested lane had no healthy instance and the baseline was chosen. */
   readonly fellBack: boolean;
+  /**
+   * Why: the lane's own instances (`lane`), or the baseline's because the lane has no instance at all
+   * (`not-deployed`) or none healthy (`unhealthy`), or because no lane was asked (`no-lane`).
+   */
+  readonly reason: RouteReason;
   /** The chosen lane's healthy instances (empty when even the baseline has none). */
   readonly instances: readonly DiscoveredInstance[];
 }
@@ -70,6 +80,16 @@ export function pickLaneInstances(
       (i) => i.HealthStatus !== 'UNHEALTHY' && instanceLane(i, target.service, target.env) === lane,
     );
   const own = healthy(wanted);
-  if (own.length > 0 || wanted === target.baseline) return { lane: wanted, fellBack: false, instances: own };
-  return { lane: target.baseline, fellBack: true, instances: healthy(target.baseline) };
+  if (own.length > 0 || wanted === target.baseline) {
+    return {
+      lane: wanted,
+      fellBack: false,
+      reason: target.lane === undefined ? 'no-lane' : 'lane',
+      instances: own,
+    };
+  }
+  const reason = routeReason(wanted, target.baseline, (lane) =>
+    instances.some((i) => instanceLane(i, target.service, target.env) === lane),
+  );
+  return { lane: target.baseline, fellBack: true, reason, instances: healthy(target.baseline) };
 }

@@ -5,6 +5,7 @@
 export * from './alb-match.js';
 export * from './config.js';
 export * from './discovery.js';
+export * from './hop-report.js';
 export * from './lane.js';
 export * from './lane-config.js';
 export * from './lane-logs.js';
@@ -13,4 +14,5 @@ export * from './naming.js';
 export * from './priority.js';
 export * from './stack-parameters.js';
 export * from './target.js';
+export * from './trace.js';
 export * from './tracestate.js';

@@ -6,6 +6,8 @@
  * Pure types and small pure helpers only.
  */
 
+import type { LaneTrace } from './trace.js';
+
 /** Identifies one lane of one service in one environment. */
 export interface LaneRef {
   /** Service name, as declared in `lanes.yaml`. */
@@ -65,6 +67,8 @@ export interface VerifyCheck {
   readonly status: 'OK' | 'NG' | 'SKIP';
   /** What was seen. */
   readonly detail?: string;
+  /** The propagation gate's trace, to print as a tree (docs/trace.md). @default none */
+  readonly trace?: LaneTrace;
 }
 
 /** A progress event of a long operation; printed on stderr by the CLI. */
@@ -129,8 +133,16 @@ export interface LaneTarget {
   list(filter?: { readonly service?: string }): Promise<LaneSummary[]>;
   /** Detailed status of one lane. */
   status(ref: LaneRef): Promise<LaneStatusReport>;
-  /** Runs the verification checks of one lane. */
+  /**
+   * Runs the verification checks of one lane; then, unless turned off for the service, the propagation gate
+   * (a traced request in the lane along `dependsOn`, `NG` when a hop is `[NG]`; docs/trace.md).
+   */
   verify(ref: LaneRef, progress?: ProgressListener): Promise<VerifyCheck[]>;
+  /**
+   * Sends one request in the lane, asking every hop to report (`x-lanes-trace: 1`), to the service's entry (the
+   * gateway locally, the ALB on AWS) and judges the hops: `[OK]`, `[FALLBACK]` with the reason, `[NG]`.
+   */
+  trace(ref: LaneRef & { readonly path?: string }, progress?: ProgressListener): Promise<LaneTrace>;
   /** Redeploys the previous version of a lane, or the version `to`. */
   rollback(
     ref: LaneRef & { readonly to?: string; readonly dryRun?: boolean },

@@ -27,6 +27,14 @@ describe('lanes demo', () => {
       'web(base 1.0.0) -> orders(base 1.0.0 FEATURE_FLAG=off) -> inventory(base 1.0.0)',
     );
     expect(result.ok).toBe(true);
+    // It ends by printing a trace of the request in the lane, hop by hop.
+    const text = lines.join('\n');
+    expect(text).toContain('== 6. lanes trace web --env local --lane gray');
+    expect(text).toContain(
+      '   └─ [FALLBACK] web — the lane is not deployed for it; served by base (gateway)',
+    );
+    expect(text).toContain('      └─ [OK] orders — lane gray (sdk)');
+    expect(text).toContain('   1 OK, 2 FALLBACK, 0 NG: lane gray holds on the way');
     expect(lines.join('\n')).toContain(
       `curl -s http://127.0.0.1:${e2ePort(2)}/ -H 'tracestate: ctx=lane:gray'`,
     );

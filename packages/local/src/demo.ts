@@ -7,7 +7,8 @@
  * 2. Starts the baseline of every service, deploys lane `gray` of orders only.
  * 3. Sends real requests through web's gateway and shows the route each took: with `tracestate: ctx=lane:gray`
  *    it must go web(base) → orders(gray) → inventory(base); without it, it stays on the baseline.
- * 4. Stops everything (or keeps it running with `keep`).
+ * 4. Ends with `lanes trace` of the entry service in the lane: every hop's routing decision (docs/trace.md).
+ * 5. Stops everything (or keeps it running with `keep`).
  *
  * The demo's App repos run on plain Node (`node server.mjs`, what their Dockerfile runs) and find `@ecs-lanes/sdk`
  * through a link in the demo project's `node_modules`, so the demo works from an installed CLI as in the checkout.
@@ -22,6 +23,7 @@ import {
   type LocalEnvironmentConfig,
   loadConfigOrThrow,
   type ProgressListener,
+  renderTrace,
   UserError,
   withLane,
 } from '@ecs-lanes/core';
@@ -297,12 +299,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       flagOf(inLane) === 'on';
     const expectedBase = base.every((h) => h.lane === localEnv.baselineLane) && flagOf(base) === 'off';
     out('');
+    out(`== 6. lanes trace ${entry} --env ${localEnv.name} --lane ${lane}: every hop's routing decision`);
+    const traced = await environment.trace({ service: entry, env: localEnv.name, lane }, options.progress);
+    for (const line of renderTrace(traced)) out(`   ${line}`);
+    const allOk = expectedInLane && expectedBase && traced.ok;
+    out('');
     out(
-      expectedInLane && expectedBase
+      allOk
         ? `== OK: lane ${lane} reached ${service}'s ${lane} instance (with its own FEATURE_FLAG=on) and fell back to ${localEnv.baselineLane} at every other hop; no header stayed on ${localEnv.baselineLane} (FEATURE_FLAG=off).`
         : `== NOT OK: the routes above are not the expected ones.`,
     );
-    return { ok: expectedInLane && expectedBase, inLane, base };
+    return { ok: allOk, inLane, base };
   })().catch(async (error) => {
     if (!options.keep) await environment.down().catch(() => {});
     throw error;

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { LaneTrace } from '@ecs-lanes/core';
 import {
   assertLaneName,
   type DeployLaneRequest,
@@ -25,6 +26,8 @@ import {
   type LaneTarget,
   type LocalEnvironmentConfig,
   type ProgressListener,
+  propagationCheck,
+  propagationGateSkip,
   type RemoveResult,
   type ServiceConfig,
   servicesInStartOrder,
@@ -50,6 +53,7 @@ import {
 import { stopOrphan, tailFile } from './process.js';
 import { StateStore, withLaneRecord } from './state.js';
 import type { DeployCommand, RuntimeLane, SupervisorSpec } from './supervisor.js';
+import { traceThroughGateway } from './trace-local.js';
 
 /** Options of {@link createLocalTarget}. */
 export interface LocalTargetOptions {
@@ -553,7 +557,32 @@ export class LocalEnvironment implements LaneTarget {
           : `HTTP ${answer.status}, answered by lane ${reported}`),
     });
     progress?.({ phase: 'verify', message: `${checks[2]!.name}: ${checks[2]!.status}` });
+    const gate =
+      propagationGateSkip(service, ref.lane, this.env.baselineLane, checks) ??
+      propagationCheck(await this.trace(ref));
+    checks.push(gate);
+    progress?.({ phase: 'verify', message: `${gate.name}: ${gate.status}` });
     return checks;
+  }
+
+  async trace(ref: LaneRef & { readonly path?: string }, progress?: ProgressListener): Promise<LaneTrace> {
+    const service = this.checkRef(ref);
+    const { running, lanes } = await this.runtime();
+    if (!running) {
+      throw new UserError(
+        `the local environment "${this.env.name}" is down; start it with: lanes up --env ${this.env.name}`,
+      );
+    }
+    return traceThroughGateway({
+      config: this.config,
+      env: this.env,
+      service: service.name,
+      lane: ref.lane,
+      path: ref.path ?? service.trace.path,
+      entry: this.gatewayUrl(service.name),
+      deployed: lanes.map((l) => ({ service: l.record.service, lane: l.record.lane })),
+      ...(progress ? { progress } : {}),
+    });
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
 import http from 'node:http';
+import { decodeHopReport, TRACE_HOP_HEADER, TRACE_REQUEST_HEADER } from '@ecs-lanes/core';
+import { laneHandler } from '@ecs-lanes/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_LANE_HEADER, Gateway, SERVICE_HEADER } from './gateway.js';
 import { closeServer, listen } from './registry.js';
@@ -150,5 +152,67 @@ describe('Gateway forwarding', () => {
     expect(seen.headers['proxy-connection']).toBeUndefined();
     expect(seen.headers.te).toBeUndefined();
     expect(seen.headers.host).toBe(new URL(echoUrl).host);
+  });
+});
+
+describe('Gateway hop tracing (x-lanes-trace: 1)', () => {
+  const traced = new Gateway('orders');
+  let tracedUrl = '';
+  const servers: http.Server[] = [];
+
+  beforeAll(async () => {
+    // Upstreams run the SDK's server integration, which reports the instance's lane; one also forges a hop header.
+    const sdkUpstream = async (lane: string) => {
+      const server = http.createServer(
+        laneHandler(
+          (_req, res) => {
+            res.setHeader(TRACE_HOP_HEADER, '{"forged":true}');
+            res.end(lane);
+          },
+          { lane },
+        ),
+      );
+      servers.push(server);
+      return listen(server, 0);
+    };
+    traced.setRoutes({
+      baseline: 'base',
+      lanes: new Map([
+        ['base', [{ id: 'tb', port: await sdkUpstream('base') }]],
+        ['gray', [{ id: 'tg', port: await sdkUpstream('gray') }]],
+      ]),
+      deployed: new Set(['base', 'gray', 'down']),
+    });
+    tracedUrl = `http://127.0.0.1:${await traced.listen(0)}/`;
+  });
+  afterAll(async () => {
+    await traced.close();
+    await Promise.all(servers.map((s) => closeServer(s)));
+  });
+
+  const hopFor = async (headers: Record<string, string>) => {
+    const response = await fetch(tracedUrl, { headers });
+    await response.text();
+    return response.headers.get(TRACE_HOP_HEADER);
+  };
+
+  it.each([
+    ['ctx=lane:gray', { asked: 'gray', served: 'gray', reason: 'lane' }],
+    ['ctx=lane:down', { asked: 'down', served: 'base', reason: 'unhealthy' }],
+    ['ctx=lane:blue', { asked: 'blue', served: 'base', reason: 'not-deployed' }],
+    [undefined, { served: 'base', reason: 'no-lane' }],
+  ])(
+    'reports its routing decision for tracestate %j, wrapped around the instance report',
+    async (tracestate, want) => {
+      const hop = decodeHopReport(
+        await hopFor({ [TRACE_REQUEST_HEADER]: '1', ...(tracestate ? { tracestate } : {}) }),
+      );
+      expect(hop).toEqual({ service: 'orders', ...want, by: 'gateway', reported: true, calls: [] });
+    },
+  );
+
+  it('reports nothing for an untraced request, and never passes on a hop header forged upstream', async () => {
+    expect(await hopFor({ tracestate: 'ctx=lane:gray' })).toBeNull();
+    expect(await hopFor({ [TRACE_REQUEST_HEADER]: '1' })).not.toContain('forged');
   });
 });

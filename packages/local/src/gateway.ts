@@ -11,7 +11,15 @@
  * itself may report its own lane in `x-lanes-lane` (the SDK does), which the gateway passes through untouched.
  */
 import http from 'node:http';
-import { compileLaneRules, type LaneRuleMatcher, laneRuleConditions } from '@ecs-lanes/core';
+import {
+  compileLaneRules,
+  type LaneRuleMatcher,
+  laneRuleConditions,
+  TRACE_HOP_HEADER,
+  TRACE_REQUEST_HEADER,
+  TRACE_REQUEST_VALUE,
+} from '@ecs-lanes/core';
+import { gatewayHopHeader } from './gateway-trace.js';
 import { closeServer, listen } from './registry.js';
 
 /** Response header naming the service the gateway belongs to. */
@@ -30,6 +38,11 @@ export interface GatewayRoutes {
   readonly baseline: string;
   /** Healthy instances by lane (lanes without any may be left out or empty). */
   readonly lanes: ReadonlyMap<string, readonly GatewayInstance[]>;
+  /**
+   * Every lane deployed for the service, healthy or not: traced requests report `unhealthy` rather than
+   * `not-deployed` for these (docs/trace.md). @default the lanes of {@link lanes}
+   */
+  readonly deployed?: ReadonlySet<string>;
 }
 
 /** A compiled upstream: one instance with its connection pool. */
@@ -84,6 +97,8 @@ interface Table {
   readonly scratch: Record<string, string | string[] | undefined>;
   readonly pools: ReadonlyMap<string, LanePool>;
   readonly baseline: LanePool;
+  /** Lanes deployed for the service (for traced requests). */
+  readonly deployed: ReadonlySet<string>;
 }
 
 const NO_ROUTES: Table = {
@@ -92,6 +107,7 @@ const NO_ROUTES: Table = {
   scratch: {},
   pools: new Map(),
   baseline: new LanePool('', []),
+  deployed: new Set(),
 };
 
 /**
@@ -140,6 +156,8 @@ class Exchange {
   closed = false;
   /** Sent once more after a refused or reset connection (at most once). */
   retried = false;
+  /** The request asked for a hop trace (`x-lanes-trace: 1`). */
+  traced = false;
   constructor(
     readonly gateway: Gateway,
     readonly request: http.IncomingMessage,
@@ -170,6 +188,11 @@ export class Gateway {
   /** The lanes that currently have a rule (non-baseline lanes with a healthy instance), in rule order. */
   routedLanes(): string[] {
     return [...this.table.pools.keys()];
+  }
+
+  /** The lanes deployed for the service, healthy or not (see {@link GatewayRoutes.deployed}). */
+  get deployed(): ReadonlySet<string> {
+    return this.table.deployed;
   }
 
   /** Requests in flight to instance `id`. */
@@ -217,7 +240,8 @@ export class Gateway {
         else sameLength.push(name);
       }
     }
-    this.table = { match: compileLaneRules(rules), matchNames, scratch, pools, baseline };
+    const deployed = routes.deployed ?? new Set(routes.lanes.keys());
+    this.table = { match: compileLaneRules(rules), matchNames, scratch, pools, baseline, deployed };
     for (const [id, up] of this.upstreams) {
       if (seen.has(id)) continue;
       this.upstreams.delete(id);
@@ -245,6 +269,7 @@ export class Gateway {
     const scratch = table.scratch;
     let hasHost = false;
     let bodyHeader = false;
+    let traced = false;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       const value = raw[i + 1]!;
@@ -263,7 +288,9 @@ export class Gateway {
                 : [...previous, value];
         }
       }
-      if (length === 4) {
+      if (length === TRACE_REQUEST_HEADER.length && value === TRACE_REQUEST_VALUE) {
+        if (!traced) traced = name.toLowerCase() === TRACE_REQUEST_HEADER;
+      } else if (length === 4) {
         if (!hasHost && name.toLowerCase() === 'host') hasHost = true;
       } else if (length === 14) {
         if (value !== '0' && name.toLowerCase() === 'content-length') bodyHeader = true;
@@ -284,6 +311,7 @@ export class Gateway {
       hasHost,
       bodyHeader || (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS'),
     );
+    exchange.traced = traced;
     (response as Tagged<http.ServerResponse>)[EXCHANGE] = exchange;
     response.on('close', onResponseClose);
     this.forward(exchange, (lane === undefined ? undefined : table.pools.get(lane)) ?? table.baseline);
@@ -354,6 +382,12 @@ function onAnswer(this: Tagged<http.ClientRequest>, answer: Tagged<http.Incoming
     if (!isHopByHop(name) && !isGatewayHeader(name)) out.push(name, raw[i + 1]!);
   }
   out.push(SERVICE_HEADER, gateway.service, GATEWAY_LANE_HEADER, exchange.lane);
+  if (exchange.traced) {
+    out.push(
+      TRACE_HOP_HEADER,
+      gatewayHopHeader(gateway.service, exchange.request, exchange.lane, gateway.deployed, answer),
+    );
+  }
   response.writeHead(answer.statusCode ?? 502, answer.statusMessage, out);
   exchange.answer = answer;
   answer[EXCHANGE] = exchange;
@@ -426,9 +460,15 @@ function onUpstreamError(this: Tagged<http.ClientRequest>, error: NodeJS.ErrnoEx
 /** True for the headers the gateway itself writes (an upstream's own are replaced). */
 function isGatewayHeader(name: string): boolean {
   const length = name.length;
-  if (length !== SERVICE_HEADER.length && length !== GATEWAY_LANE_HEADER.length) return false;
+  if (
+    length !== SERVICE_HEADER.length &&
+    length !== GATEWAY_LANE_HEADER.length &&
+    length !== TRACE_HOP_HEADER.length
+  ) {
+    return false;
+  }
   const lower = name.toLowerCase();
-  return lower === SERVICE_HEADER || lower === GATEWAY_LANE_HEADER;
+  return lower === SERVICE_HEADER || lower === GATEWAY_LANE_HEADER || lower === TRACE_HOP_HEADER;
 }
 
 /** Closes an upstream's connections once its last request has finished. */

@@ -38,7 +38,7 @@ describe('lane lifecycle on the local target', () => {
 
   it('verifies a lane: healthy instance, health path through the gateway, answered by the lane', async () => {
     const checks = await env.verify(ref('orders', 'gray'));
-    expect(checks.map((c) => c.status)).toEqual(['OK', 'OK', 'OK']);
+    expect(checks.map((c) => c.status)).toEqual(['OK', 'OK', 'OK', 'OK']);
     expect(verifyPassed(await env.verify(ref('web', 'base')))).toBe(true);
   });
 

@@ -244,7 +244,9 @@ export class Supervisor {
   private refresh(service: string): void {
     const registryInstances = [];
     const healthy = new Map<string, { id: string; port: number }[]>();
+    const deployed = new Set<string>();
     for (const slot of this.lanes.values()) {
+      if (slot.record.service === service) deployed.add(slot.record.lane);
       if (slot.record.service !== service || slot.instance === undefined) continue;
       const i = slot.instance;
       if (i.state === 'stopping' || i.state === 'stopped') continue;
@@ -252,7 +254,7 @@ export class Supervisor {
       if (i.healthy) healthy.set(slot.record.lane, [{ id: i.id, port: i.port }]);
     }
     this.registry.setInstances(service, registryInstances);
-    this.gateways.get(service)?.setRoutes({ baseline: this.spec.baseline, lanes: healthy });
+    this.gateways.get(service)?.setRoutes({ baseline: this.spec.baseline, lanes: healthy, deployed });
   }
 
   /** Runs `fn` with the lane's in-process lock (one deploy or removal of a lane at a time). */

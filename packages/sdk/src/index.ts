@@ -62,6 +62,7 @@ export {
   laneMiddleware,
   lanePlugin,
 } from './server.js';
+export { type CallDecision, currentTrace, sendTraced, serveTraced, TraceCollector } from './trace.js';
 export {
   type OutgoingTraceHeaders,
   randomParentId,

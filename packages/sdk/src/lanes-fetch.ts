@@ -14,6 +14,7 @@ import { DEFAULT_BASELINE_LANE } from '@ecs-lanes/core/lane';
 import { currentLane } from './context.js';
 import { type FetchLike, initWithLane, sendWithLane } from './propagation.js';
 import { getOrCreate, type InstanceResolver } from './resolver.js';
+import { currentTrace, sendTraced } from './trace.js';
 
 /** Where one call goes: useful for logs and tests. */
 export interface LaneRoute {
@@ -25,6 +26,8 @@ export interface LaneRoute {
   readonly lane: string;
   /** True when the requested lane had no healthy instance and the baseline was chosen. */
   readonly fellBack: boolean;
+  /** Why that lane serves the call (core `pickLaneInstances`): `lane`, `not-deployed`, `unhealthy` or `no-lane`. */
+  readonly reason: LaneInstances['reason'];
   /** The chosen instance. */
   readonly instance: DiscoveredInstance;
   /** The URL the call is sent to (`http://ip:port/path`). */
@@ -199,6 +202,7 @@ export function createLanesFetch(options: LanesFetchOptions): LanesFetch {
     requestedLane: lane,
     lane: pick.lane,
     fellBack: pick.fellBack,
+    reason: pick.reason,
     instance,
     url,
   });
@@ -213,9 +217,11 @@ export function createLanesFetch(options: LanesFetchOptions): LanesFetch {
     const instance = nextInstance(pick);
     const target = `${parts.protocol}//${instanceAuthority(instance, parts.protocol)}${parts.rest}`;
     onRoute?.(routeOf(parts.host, lane, pick, instance, target));
-    return sendWithLane(() =>
-      baseFetch(input instanceof Request ? new Request(target, input) : target, send),
-    );
+    const request = input instanceof Request ? new Request(target, input) : target;
+    const trace = currentTrace();
+    if (trace === undefined) return sendWithLane(() => baseFetch(request, send));
+    const decision = { service: parts.host, asked: lane, served: pick.lane, reason: pick.reason };
+    return sendWithLane(() => sendTraced(trace, decision, baseFetch, request, send));
   };
 
   const lanesFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {

@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { FastifyPluginCallback } from 'fastify';
 import { laneContextFromHeaders, runWithLaneContext } from './context.js';
+import { serveTraced } from './trace.js';
 
 /** The default response header naming the lane of the instance that answered. */
 export const DEFAULT_LANE_RESPONSE_HEADER = 'x-lanes-lane';
@@ -58,7 +59,9 @@ export function laneHandler<
       request.emit = (...args: Parameters<typeof emit>) =>
         runWithLaneContext(context, () => emit.apply(request, args));
     }
-    return runWithLaneContext(context, () => listener(request, response));
+    return serveTraced(request, response, options.lane, () =>
+      runWithLaneContext(context, () => listener(request, response)),
+    );
   };
 }
 
@@ -69,7 +72,9 @@ export function laneMiddleware(options: LaneServerOptions = {}): RequestHandler 
   const header = responseHeaderOf(options);
   return (request: Request, response: Response, next: NextFunction) => {
     if (header !== undefined) response.setHeader(header[0], header[1]);
-    runWithLaneContext(laneContextFromHeaders(request.headers), next);
+    serveTraced(request, response, options.lane, () =>
+      runWithLaneContext(laneContextFromHeaders(request.headers), next),
+    );
   };
 }
 
@@ -82,7 +87,9 @@ export const lanePlugin: FastifyPluginCallback<LaneServerOptions> = (app, option
   const header = responseHeaderOf(options);
   app.addHook('onRequest', (request, reply, next) => {
     if (header !== undefined) reply.header(header[0], header[1]);
-    runWithLaneContext(laneContextFromHeaders(request.headers), next);
+    serveTraced(request.raw, reply.raw, options.lane, () =>
+      runWithLaneContext(laneContextFromHeaders(request.headers), next),
+    );
   });
   done();
 };

@@ -25,20 +25,26 @@ import { createHash } from 'node:crypto';
 import {
   type AlbHttpHeaderCondition,
   albRuleMatches,
+  type DiscoveredInstance,
   ECS_SERVICE_NAME_ATTRIBUTE,
   exportName,
   IPV4_ATTRIBUTE,
+  isTraceRequested,
   PORT_ATTRIBUTE,
+  readLane,
+  TRACE_INSTANCE_HEADER,
+  TRACE_REQUEST_HEADER,
 } from '@ecs-lanes/core';
 import type { Clock } from '../clock.js';
 import { MAX_TEMPLATE_BODY_BYTES } from '../templates.js';
+import type { FakeApps } from './app-plane.js';
 import { handlerRequests } from './cfn-authorization.js';
 import { failedRuleAssertion, withConditions } from './conditions.js';
-import { FakeLogs } from './logs.js';
-import { FakeSsm } from './ssm.js';
 import { FakeIam } from './iam-principals.js';
 import { callAuthorization } from './iam-requests.js';
 import { generatedName, templateResolver } from './iam-roles.js';
+import { FakeLogs } from './logs.js';
+import { FakeSsm } from './ssm.js';
 import {
   creationOrder,
   deletionOrder,
@@ -305,6 +311,8 @@ export class FakeAws {
    * of a stack whose service role is registered are evaluated against the role's policies.
    */
   readonly iam = new FakeIam();
+  /** The apps behind the ALBs, answering traced requests (app-plane.ts). @default none: no trace reports */
+  apps: FakeApps | undefined = undefined;
 
   private readonly stacks = new Map<string, FakeStack>();
   private readonly changeSets = new Map<string, FakeChangeSet>();
@@ -641,12 +649,33 @@ export class FakeAws {
     const td = service?.serving ? this.taskDefinitionByArn(service.serving) : undefined;
     if (!td) return respond(503, { message: 'Service Temporarily Unavailable' });
     const version = td.image.slice(td.image.lastIndexOf(':') + 1);
+    const app = this.apps?.serviceOf(service!.name);
+    const report =
+      app && isTraceRequested(headers[TRACE_REQUEST_HEADER])
+        ? this.apps!.reportHeader(this, app.service, td.lane, readLane(headers.tracestate))
+        : undefined;
     return respond(
       200,
       { lane: td.lane, version, path: parsed.pathname },
-      { 'x-lanes-lane': td.lane, 'content-type': 'application/json' },
+      {
+        'x-lanes-lane': td.lane,
+        'content-type': 'application/json',
+        ...(report === undefined ? {} : { [TRACE_INSTANCE_HEADER]: report }),
+      },
     );
   };
+
+  /** The instances registered in the Cloud Map service named `service`, as `DiscoverInstances` returns them. */
+  discover(service: string): DiscoveredInstance[] {
+    const sd = [...this.cloudMap.values()].find((s) => s.name === service);
+    return [...(sd?.instances ?? [])].map(([InstanceId, Attributes]) => ({
+      InstanceId,
+      NamespaceName: '',
+      ServiceName: service,
+      HealthStatus: 'HEALTHY' as const,
+      Attributes,
+    }));
+  }
 
   // ---------------------------------------------------------------------------------------------------------
   // CloudFormation

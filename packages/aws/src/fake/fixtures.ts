@@ -20,6 +20,7 @@ import type { AwsClients } from '../clients.js';
 import { type AwsContext, listExports } from '../context.js';
 import { type AwsTargetOptions, createAwsContext } from '../target.js';
 import type { StackTemplate, TemplateSource } from '../templates.js';
+import { FakeApps } from './app-plane.js';
 import { FakeAws, type FakeLatencies, type PipelineRun, type PipelineRunner } from './fake-aws.js';
 import { templateRoles } from './iam-roles.js';
 import { fakeClients } from './plug.js';
@@ -352,5 +353,7 @@ export function createFakeWorld(options: FakeWorldOptions = {}): FakeWorld {
     },
   };
   fake.runner = options.runner ? options.runner(world) : defaultRunner;
+  // Every service is an app embedding the SDK, calling what lanes.yaml says it calls.
+  fake.apps = new FakeApps(env.name, env.baselineLane, config.services);
   return world;
 }

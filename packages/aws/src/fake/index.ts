@@ -3,6 +3,7 @@
  * time, and fixtures (the real lane stack template, small
  * shared-stack templates) and a CloudFormation condition evaluator. Test support: not for production use.
  */
+export * from './app-plane.js';
 export * from './conditions.js';
 export * from './fake-aws.js';
 export * from './fixtures.js';

@@ -46,6 +46,8 @@ export async function startUi(io: Io, options: UiOptions): Promise<UiServer> {
   const { project, env, target } = await openLaneContext(io, options);
   const source: LaneMapSource = {
     map: async () => laneMap(project.config, env, (await target.list()) as LaneCell[]),
+    // The same tree as `lanes trace --json` (LaneTrace of @ecs-lanes/core; docs/trace.md).
+    trace: (service, lane, path) => target.trace({ service, env: env.name, lane, path }),
   };
   return startUiServer({ source, port, pollMs, log: io.err });
 }

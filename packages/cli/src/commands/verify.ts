@@ -2,7 +2,7 @@
  * `lanes verify <service> --lane L`: checks that a lane serves, as a tree of `[OK]`, `[NG]` and `[SKIP]`.
  */
 
-import { verifyPassed } from '@ecs-lanes/core';
+import { renderTrace, verifyPassed } from '@ecs-lanes/core';
 import type { Command } from 'commander';
 import { type CommonOptions, openLane, setExitCode, withCommonOptions } from '../lane-command.js';
 import { type Io, printJson, progressPrinter } from '../output.js';
@@ -23,8 +23,11 @@ export async function verify(io: Io, service: string, options: VerifyOptions): P
   } else {
     io.out(`verify ${ref.service} lane ${ref.lane} in ${ref.env}`);
     checks.forEach((c, i) => {
-      const branch = i === checks.length - 1 ? '└─' : '├─';
-      io.out(`${branch} [${c.status}] ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);
+      const last = i === checks.length - 1;
+      io.out(`${last ? '└─' : '├─'} [${c.status}] ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);
+      // The propagation gate's tree, under its check (docs/trace.md).
+      if (c.trace && c.status === 'NG')
+        for (const line of renderTrace(c.trace)) io.out(`${last ? '   ' : '│  '}${line}`);
     });
     io.out(ok ? 'verification passed' : 'verification failed');
   }
