@@ -83,7 +83,9 @@ describe('the gateway under faults (as behind an ALB)', () => {
           response.on('data', (c: string) => {
             body += c;
           });
-          response.on('end', async () => resolve({ status: response.statusCode ?? 0, body, sent: await sent }));
+          response.on('end', async () =>
+            resolve({ status: response.statusCode ?? 0, body, sent: await sent }),
+          );
         });
         request.end(Buffer.alloc(10 * 1024 * 1024, 'x'));
       });
@@ -136,7 +138,9 @@ describe('the gateway under faults (as behind an ALB)', () => {
     );
     const response = await fetch(url, { headers: { 'x-big': 'b'.repeat(17_000) } });
     expect(response.status).toBe(431);
-    expect(((await response.json()) as { error: string }).error).toBe('header x-big is longer than 16384 bytes');
+    expect(((await response.json()) as { error: string }).error).toBe(
+      'header x-big is longer than 16384 bytes',
+    );
     const many: Record<string, string> = {};
     for (let i = 0; i < 8; i++) many[`x-h${i}`] = 'c'.repeat(9_000);
     expect((await fetch(url, { headers: many })).status).toBe(431);

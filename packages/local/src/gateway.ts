@@ -313,7 +313,12 @@ export class Gateway {
     const limits = this.limits;
     // The request line: method, target and "HTTP/1.1" with two spaces.
     if ((request.method?.length ?? 0) + (request.url?.length ?? 0) + 10 > limits.maxRequestLineBytes) {
-      this.refuse(request, response, 414, `the request line is longer than ${limits.maxRequestLineBytes} bytes`);
+      this.refuse(
+        request,
+        response,
+        414,
+        `the request line is longer than ${limits.maxRequestLineBytes} bytes`,
+      );
       return;
     }
     let forwardedFor: string | undefined;
@@ -332,7 +337,8 @@ export class Gateway {
       }
       const forwarded = isForwardedHeader(name);
       if (forwarded !== undefined) {
-        if (forwarded === 'for') forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        if (forwarded === 'for')
+          forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
         continue;
       }
       const candidates = matchNames[length];

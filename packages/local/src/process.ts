@@ -288,7 +288,10 @@ export class Instance {
         this.healthy = true;
         this.everHealthy = true;
         this.healthySince = Date.now();
-        this.transition(true, `passed its first health check (GET ${this.spec.healthPath}: ${result.detail})`);
+        this.transition(
+          true,
+          `passed its first health check (GET ${this.spec.healthPath}: ${result.detail})`,
+        );
         this.onChange(this);
       } else if (!this.healthy && this.passes >= t.healthyAfter) {
         this.healthy = true;
@@ -419,7 +422,8 @@ export function processesOfInstance(id: string): number[] {
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(wanted)) pids.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(wanted))
+        pids.push(Number(entry));
     } catch {
       // gone, or not ours to read
     }

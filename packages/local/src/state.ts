@@ -10,6 +10,9 @@ import { type LockOptions, withLock } from './lock.js';
 /** The state format version. */
 export const STATE_VERSION = 1;
 
+/** How many previous versions of a lane are kept for `rollback --to`. */
+export const KEPT_VERSIONS = 10;
+
 /** A version of a lane: one commit of its App repo. */
 export interface LaneVersion {
   /** Full commit id, or `working-tree` for an App repo that is not a git repository. */
@@ -44,6 +47,8 @@ export interface LaneRecord extends LaneVersion {
   readonly gatewayPort: number;
   /** The version served before this one, for rollback. */
   readonly previous?: LaneVersion;
+  /** Every version served before this one, newest first (at most {@link KEPT_VERSIONS}). @default none */
+  readonly history?: readonly LaneVersion[];
   readonly createdAt: string;
   readonly updatedAt: string;
   /** The serving process, when the supervisor runs it. */

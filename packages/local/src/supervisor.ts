@@ -11,11 +11,17 @@ import http from 'node:http';
 import { laneRuleConditions } from '@ecs-lanes/core';
 import { writeFileAtomic } from './atomic.js';
 import { Gateway } from './gateway.js';
-import { type LocalPaths, laneKey, laneLogFile } from './paths.js';
 import type { HealthTransition } from './health.js';
-import { DEFAULT_TIMINGS, freePort, Instance, type InstanceTimings, stopInstanceProcesses } from './process.js';
+import { type LocalPaths, laneKey, laneLogFile } from './paths.js';
+import {
+  DEFAULT_TIMINGS,
+  freePort,
+  Instance,
+  type InstanceTimings,
+  stopInstanceProcesses,
+} from './process.js';
 import { closeServer, listen, Registry } from './registry.js';
-import { type LaneRecord, StateStore, withLaneRecord, withPendingInstance } from './state.js';
+import { KEPT_VERSIONS, type LaneRecord, StateStore, withLaneRecord, withPendingInstance } from './state.js';
 
 /** How the supervisor of an environment is set up (written by the CLI side, read at start). */
 export interface SupervisorSpec {
@@ -321,12 +327,17 @@ export class Supervisor {
       await this.ensureGateway(command.service, command.gatewayPort);
       const old = this.lanes.get(key);
       const now = new Date().toISOString();
-      const previous =
-        old === undefined
-          ? undefined
-          : old.record.commit !== command.commit
-            ? { commit: old.record.commit, branch: old.record.branch }
-            : old.record.previous;
+      const changed = old !== undefined && old.record.commit !== command.commit;
+      const previous = !changed
+        ? old?.record.previous
+        : { commit: old.record.commit, branch: old.record.branch };
+      const olderHistory = old?.record.history ?? (old?.record.previous ? [old.record.previous] : []);
+      const history = !changed
+        ? old?.record.history
+        : [
+            previous!,
+            ...olderHistory.filter((v) => v.commit !== previous!.commit && v.commit !== command.commit),
+          ].slice(0, KEPT_VERSIONS);
       const record: LaneRecord = {
         service: command.service,
         lane: command.lane,
@@ -337,6 +348,7 @@ export class Supervisor {
         healthPath: command.healthPath,
         gatewayPort: command.gatewayPort,
         ...(previous ? { previous } : {}),
+        ...(history && history.length > 0 ? { history } : {}),
         createdAt: old?.record.createdAt ?? now,
         updatedAt: now,
       };
