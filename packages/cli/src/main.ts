@@ -3,8 +3,7 @@
  * `commands/` with its options type; only this entry point turns errors into exit codes.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, UnknownNameError, UserError } from '@ecs-lanes/core';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { registerCi } from './commands/ci.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
@@ -21,7 +20,9 @@ import { registerSynth } from './commands/synth.js';
 import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
 import { registerVerify } from './commands/verify.js';
-import { type Io, processIo } from './output.js';
+import { describeError } from './exit-codes.js';
+import { checkNoBlankValues } from './option-checks.js';
+import { type Io, printJson, processIo } from './output.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -40,6 +41,7 @@ export function createProgram(io: Io): Command {
       'after',
       '\nExamples:\n  $ lanes validate -c examples/lanes.yaml\n  $ lanes deploy orders --env local --lane gray --branch gray\n  $ lanes ls --env local\n  $ lanes <command> --help',
     );
+  program.hook('preAction', (_program, action) => checkNoBlankValues(action));
   registerValidate(program, io);
   registerUp(program, io);
   registerDown(program, io);
@@ -68,27 +70,23 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     await program.parseAsync([...argv]);
     return Number(program.getOptionValue('exitCode') ?? 0);
   } catch (error) {
-    return reportError(io, error);
+    return reportError(io, error, wantsJson(argv));
   }
 }
 
-/** Turns an error into a message on stderr and an exit code. */
-export function reportError(io: Io, error: unknown): number {
-  if (error instanceof CommanderError) {
-    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
-      ? 0
-      : error.exitCode || 2;
-  }
-  if (error instanceof ConfigError) {
-    for (const line of error.message.split('\n')) io.err(line);
-    return 1;
-  }
-  if (error instanceof UserError || error instanceof UnknownNameError) {
-    io.err(`error: ${error.message}`);
-    return error instanceof UserError ? error.exitCode : 1;
-  }
-  io.err(
-    `unexpected error (a bug in ecs-lanes; please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-  );
-  return 70;
+/** True when `--json` is among the options (before a `--`). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/**
+ * Turns an error into a message on stderr (with `json`: one `{ "error": ... }` object on stdout) and an exit code
+ * (docs/cli.md lists them: 0, 1 user error, 2 usage, 70 internal, 130 interrupted).
+ */
+export function reportError(io: Io, error: unknown, json = false): number {
+  const { json: shape, lines } = describeError(error);
+  if (json && shape.exitCode !== 0) printJson(io, { error: shape });
+  else for (const line of lines) io.err(line);
+  return shape.exitCode;
 }

@@ -63,7 +63,8 @@ export async function findSupervisor(paths: LocalPaths, env: string): Promise<Da
       'GET',
       '/v1/health',
       undefined,
-      2_000,
+      // Its gateways share its event loop: under load it may take seconds to answer.
+      15_000,
     );
     return health.pid === info.pid && health.env === env ? info : undefined;
   } catch {

@@ -566,9 +566,10 @@ export class LocalEnvironment implements LaneTarget {
         ['restarts', `${instance.restarts}${instance.lastExit ? ` (last: ${instance.lastExit})` : ''}`],
         ['health', describeHealth(instance)],
       );
-      for (const t of instance.transitions ?? []) {
-        details.push(['health change', `${t.at} ${t.healthy ? 'healthy' : 'unhealthy'}: ${t.reason}`]);
-      }
+      const changes = (instance.transitions ?? []).map(
+        (t) => `${t.at} ${t.healthy ? 'healthy' : 'unhealthy'}: ${t.reason}`,
+      );
+      if (changes.length > 0) details.push(['health changes', changes.join('; ')]);
     }
     return { summary: this.summary(lane, running), details };
   }

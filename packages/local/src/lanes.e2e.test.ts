@@ -29,7 +29,8 @@ interface LoadRun<T> {
 
 /**
  * Runs `action` while `workers` keep-alive workers send requests to orders' gateway without pause (half without a
- * lane, half in lane gray), until 500 ms after it finished. Bounded: at most 40 000 requests.
+ * lane, half in lane gray), until 500 ms after it finished. Bounded: at most 40 000 requests, each given up after
+ * 60 s (the ALB's idle timeout: what a caller behind an ALB would wait at most).
  */
 async function underLoad<T>(workers: number, action: () => Promise<T>): Promise<LoadRun<T>> {
   let stop = false;
@@ -41,7 +42,7 @@ async function underLoad<T>(workers: number, action: () => Promise<T>): Promise<
     while (!stop && count < 40_000) {
       count++;
       try {
-        const answer = await request(orders, lane === 'base' ? undefined : lane);
+        const answer = await request(orders, lane === 'base' ? undefined : lane, 60_000);
         if (answer.lane !== lane) wrongLane.push(`asked ${lane}, answered by ${answer.lane}`);
         versions[lane]!.add(answer.version);
       } catch (error) {
@@ -129,7 +130,7 @@ describe('lane lifecycle on the local target', () => {
     const rolled = await env.rollback(ref('orders', 'base'));
     expect(rolled.version).not.toBe(deployed.version);
     expect((await request(orders)).version).toBe('1.0.0');
-  });
+  }, 300_000);
 
   it('redeploys a lane with zero downtime under 200 requests in flight: none fails, none leaves the lane', async () => {
     // gray moves from its own branch to main: another commit, so a new instance replaces the running one.
@@ -143,7 +144,7 @@ describe('lane lifecycle on the local target', () => {
     expect(status.summary.state).toBe('serving');
     expect(status.details.find(([k]) => k === 'health')?.[1]).toMatch(/^healthy since .*, 1 change$/);
     await env.deploy({ ...ref('orders', 'gray'), branch: 'gray' });
-  });
+  }, 300_000);
 
   it('falls back to the baseline once a lane is removed (route first, then process)', async () => {
     const gray = (await env.status(ref('orders', 'gray'))).details.find(([k]) => k === 'instance')![1];

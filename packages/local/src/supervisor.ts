@@ -398,7 +398,8 @@ export class Supervisor {
 
   private async drainAndStop(service: string, instance: Instance): Promise<void> {
     const gateway = this.gateways.get(service);
-    const deadline = Date.now() + 10_000;
+    // Requests in flight may finish for up to the gateway's idle timeout (no answer takes longer without a 504).
+    const deadline = Date.now() + (gateway?.limits.idleTimeoutMs ?? 60_000);
     await new Promise((r) => setTimeout(r, this.spec.drainMs ?? 2_500));
     while (gateway && gateway.inFlight(instance.id) > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { UserError } from '@ecs-lanes/core';
 import type { Command } from 'commander';
 import { loadLocalEnvironment } from '../local-env.js';
+import { UsageError } from '../exit-codes.js';
 import type { Io } from '../output.js';
 
 /** Options of `lanes logs`. */
@@ -22,17 +23,21 @@ export interface LogsOptions {
 
 /** Runs `lanes logs`; returns the exit code. */
 export async function logs(io: Io, service: string, options: LogsOptions): Promise<number> {
+  const lines = options.lines ?? '100';
+  if (!/^\d+$/.test(lines.trim())) {
+    throw new UsageError(`-n/--lines must be a whole number of lines (0 for all), not "${lines}"`);
+  }
   const environment = await loadLocalEnvironment(io, options);
   const lane = options.lane ?? environment.env.baselineLane;
   const file = environment.logFile(service, lane);
   if (!existsSync(file) && !options.follow) {
     throw new UserError(`lane ${lane} of ${service} has no log yet (${file})`);
   }
-  const count = Number(options.lines ?? 100);
+  const count = Number(lines);
   const text = existsSync(file) ? await readFile(file, 'utf8') : '';
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  for (const line of count > 0 ? lines.slice(-count) : lines) io.out(line);
+  const all = text.split('\n');
+  if (all.at(-1) === '') all.pop();
+  for (const line of count > 0 ? all.slice(-count) : all) io.out(line);
   if (!options.follow) return 0;
   let position = Buffer.byteLength(text);
   let partial = '';
