@@ -61,7 +61,10 @@ function codeOf(error: Error): string {
 }
 
 /** How an error is reported: its JSON form and its lines for stderr. */
-export function describeError(error: unknown): { readonly json: JsonError; readonly lines: readonly string[] } {
+export function describeError(error: unknown): {
+  readonly json: JsonError;
+  readonly lines: readonly string[];
+} {
   if (error instanceof CommanderError) {
     const exitCode =
       error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;

@@ -19,6 +19,7 @@ export function checkNoBlankValues(command: Command): void {
   }
   const names = command.registeredArguments.map((a) => a.name());
   command.args.forEach((arg, i) => {
-    if (arg.trim() === '') throw new UsageError(`the argument <${names[i] ?? i + 1}> is empty; give it a value`);
+    if (arg.trim() === '')
+      throw new UsageError(`the argument <${names[i] ?? i + 1}> is empty; give it a value`);
   });
 }

@@ -6,8 +6,8 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { UserError } from '@ecs-lanes/core';
 import type { Command } from 'commander';
-import { loadLocalEnvironment } from '../local-env.js';
 import { UsageError } from '../exit-codes.js';
+import { loadLocalEnvironment } from '../local-env.js';
 import type { Io } from '../output.js';
 
 /** Options of `lanes logs`. */
