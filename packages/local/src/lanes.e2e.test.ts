@@ -101,6 +101,12 @@ describe('lane lifecycle on the local target', () => {
     );
     await expect(env.remove(ref('orders', 'base'))).rejects.toThrow(/baseline of orders.*--force/);
     await expect(env.remove(ref('orders', 'blue'))).rejects.toThrow(/there is no lane blue of orders/);
+    await expect(env.deploy({ ...ref('orders', 'gray'), branch: ' ' })).rejects.toThrow(
+      /the branch to deploy into lane gray of orders is empty/,
+    );
+    await expect(env.rollback({ ...ref('orders', 'gray'), to: 'deadbeef' })).rejects.toThrow(
+      /lane gray of orders never ran deadbeef; it ran [0-9a-f]{12} \(gray\)/,
+    );
     expect(await env.list()).toEqual(before);
     expect(hops(await request(web, 'gray'))).toEqual(['web:base', 'orders:gray', 'inventory:base']);
   });
