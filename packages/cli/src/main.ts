@@ -2,8 +2,8 @@
  * The `lanes` command router: builds the program and dispatches. Each command lives in its own file under
  * `commands/` with its options type; only this entry point turns errors into exit codes.
  */
-import { Command, CommanderError } from 'commander';
-import { type Io, processIo } from './output.js';
+import { Command } from 'commander';
+import { type Io, printJson, processIo } from './output.js';
 import { CLI_VERSION } from './version.js';
 
 /** Registers one command (and its subcommands) on the program. */
@@ -123,6 +123,10 @@ export async function createProgram(io: Io, args?: readonly string[]): Promise<C
       'after',
       '\nExamples:\n  $ lanes demo\n  $ lanes validate -c examples/lanes.yaml\n  $ lanes deploy orders --env local --lane gray --branch gray\n  $ lanes ls --env local\n  $ lanes <command> --help',
     );
+  // Blank option values are usage errors, checked before any command acts (option-checks.ts).
+  program.hook('preAction', async (_program, action) =>
+    (await import('./option-checks.js')).checkNoBlankValues(action),
+  );
   const word = args === undefined ? undefined : commandWord(args);
   const only = word !== undefined && word in COMMANDS ? word : undefined;
   for (const [name, entry] of Object.entries(COMMANDS)) {
@@ -141,29 +145,25 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     await program.parseAsync([...argv]);
     return Number(program.getOptionValue('exitCode') ?? 0);
   } catch (error) {
-    return await reportError(io, error);
+    return await reportError(io, error, wantsJson(argv));
   }
 }
 
-/** Turns an error into a message on stderr and an exit code. */
-export async function reportError(io: Io, error: unknown): Promise<number> {
-  if (error instanceof CommanderError) {
-    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
-      ? 0
-      : error.exitCode || 2;
-  }
+/** True when `--json` is among the options (before a `--`). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/**
+ * Turns an error into a message on stderr (with `json`: one `{ "error": ... }` object on stdout) and an exit code
+ * (docs/cli.md lists them: 0, 1 user error, 2 usage, 70 internal, 130 interrupted).
+ */
+export async function reportError(io: Io, error: unknown, json = false): Promise<number> {
   // Loaded here, not at start-up: the error classes live with the config schema.
-  const { ConfigError, UnknownNameError, UserError } = await import('@ecs-lanes/core');
-  if (error instanceof ConfigError) {
-    for (const line of error.message.split('\n')) io.err(line);
-    return 1;
-  }
-  if (error instanceof UserError || error instanceof UnknownNameError) {
-    io.err(`error: ${error.message}`);
-    return error instanceof UserError ? error.exitCode : 1;
-  }
-  io.err(
-    `unexpected error (a bug in ecs-lanes; please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-  );
-  return 70;
+  const { describeError } = await import('./exit-codes.js');
+  const { json: shape, lines } = describeError(error);
+  if (json && shape.exitCode !== 0) printJson(io, { error: shape });
+  else for (const line of lines) io.err(line);
+  return shape.exitCode;
 }

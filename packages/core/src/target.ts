@@ -93,6 +93,11 @@ export interface DeployLaneRequest extends LaneRef {
    * (on AWS: the pipeline execution id in {@link DeployResult.executionId}). @default true
    */
   readonly wait?: boolean;
+  /**
+   * Aborts waiting (Ctrl-C). The target then rejects with a {@link UserError} (exit code 130) that says in which
+   * state the lane is left. @default never aborted
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** The outcome of a deploy or rollback. */

@@ -30,20 +30,22 @@ export class ControlApiError extends Error {
   }
 }
 
-/** Calls the control API; JSON in and out. */
+/** Calls the control API; JSON in and out. `signal` stops waiting for the answer. @default timeout 300 s */
 export async function callControl<T>(
   port: number,
   method: string,
   pathname: string,
   body?: unknown,
   timeoutMs = 300_000,
+  signal?: AbortSignal,
 ): Promise<T> {
+  const timeout = AbortSignal.timeout(timeoutMs);
   const response = await fetch(`http://127.0.0.1:${port}${pathname}`, {
     method,
     ...(body === undefined
       ? {}
       : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
   });
   const text = await response.text();
   const parsed = text ? (JSON.parse(text) as { error?: string }) : {};
@@ -61,7 +63,8 @@ export async function findSupervisor(paths: LocalPaths, env: string): Promise<Da
       'GET',
       '/v1/health',
       undefined,
-      2_000,
+      // Its gateways share its event loop: under load it may take seconds to answer.
+      15_000,
     );
     return health.pid === info.pid && health.env === env ? info : undefined;
   } catch {

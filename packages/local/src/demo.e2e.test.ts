@@ -1,8 +1,13 @@
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatRoute, runDemo } from './demo.js';
 import { cleanup, e2ePort, exampleConfig, projectDir } from './e2e-helpers.js';
 import type { LocalEnvironment } from './environment.js';
 
+const exec = promisify(execFile);
 const dir = projectDir('demo');
 let environment: LocalEnvironment | undefined;
 afterAll(() => cleanup(environment, dir));
@@ -38,8 +43,30 @@ describe('lanes demo', () => {
     expect(lines.join('\n')).toContain(
       `curl -s http://127.0.0.1:${e2ePort(2)}/ -H 'tracestate: ctx=lane:gray'`,
     );
-    // --keep left it running: the gateway still answers, then down stops it.
+    // --keep left it running: the gateway still answers.
     expect((await fetch(`http://127.0.0.1:${e2ePort(2)}/healthz`)).status).toBe(200);
+
+    // The user works in the demo's App repo, as --keep invites them to ...
+    const repo = path.join(dir, 'repos', 'orders');
+    await exec('git', ['checkout', '-q', '-b', 'my-work'], { cwd: repo });
+    await writeFile(path.join(repo, 'NOTES.md'), 'mine\n');
+    await exec('git', ['add', 'NOTES.md'], { cwd: repo });
+    await exec('git', ['-c', 'user.name=u', '-c', 'user.email=u@u', 'commit', '-qm', 'my work'], {
+      cwd: repo,
+    });
+    const mine = (await exec('git', ['rev-parse', 'my-work'], { cwd: repo })).stdout.trim();
+    // ... then runs the demo again: their branch and commit are still there, and the kept demo still runs.
+    const again = await runDemo({ config, root, dir, out: (l) => lines.push(l) });
+    expect(again.ok).toBe(true);
+    expect((await exec('git', ['rev-parse', 'my-work'], { cwd: repo })).stdout.trim()).toBe(mine);
+    expect(lines.join('\n')).toContain(`Reusing the demo at ${dir}`);
+    expect((await fetch(`http://127.0.0.1:${e2ePort(2)}/healthz`)).status).toBe(200);
+    // Another base port for an existing demo is refused before anything changes.
+    await expect(runDemo({ config, root, dir, basePort: e2ePort(50), out: () => {} })).rejects.toThrow(
+      `the demo at ${dir} uses base port ${e2ePort(0)}`,
+    );
+    expect((await exec('git', ['rev-parse', 'my-work'], { cwd: repo })).stdout.trim()).toBe(mine);
+
     await environment.down();
     await expect(fetch(`http://127.0.0.1:${e2ePort(2)}/healthz`)).rejects.toThrow();
   });

@@ -10,10 +10,14 @@
  * 4. Ends with `lanes trace` of the entry service in the lane: every hop's routing decision (docs/trace.md).
  * 5. Stops everything (or keeps it running with `keep`).
  *
+ * Run again, it reuses the demo project it finds (its App repos keep every branch and commit made in them, and a
+ * demo kept running goes on running); nothing the user made is deleted. Options are checked before anything is done.
+ *
  * The demo's App repos run on plain Node (`node server.mjs`, what their Dockerfile runs) and find `@ecs-lanes/sdk`
  * through a link in the demo project's `node_modules`, so the demo works from an installed CLI as in the checkout.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -27,8 +31,10 @@ import {
   UserError,
   withLane,
 } from '@ecs-lanes/core';
+import { findSupervisor } from './client.js';
 import { createLocalEnvironment, type LocalEnvironment, type LocalTargetOptions } from './environment.js';
 import { createLocalConfigStore } from './lane-config.js';
+import { localPaths } from './paths.js';
 
 const exec = promisify(execFile);
 
@@ -142,11 +148,13 @@ export async function prepareDemoProject(options: {
 }): Promise<LanesConfig> {
   const { config, root, dir } = options;
   const env = firstLocalEnvironment(config);
-  await rm(dir, { recursive: true, force: true });
   await mkdir(path.join(dir, 'repos'), { recursive: true });
   for (const service of config.services) {
     const from = path.resolve(root, service.appRepo.localPath ?? service.name);
     const repo = path.join(dir, 'repos', service.name);
+    // An App repo that is already there is the user's (they may have committed in it): kept as it is.
+    if (existsSync(path.join(repo, '.git'))) continue;
+    await rm(repo, { recursive: true, force: true });
     await cp(from, repo, {
       recursive: true,
       filter: (src) => !/[/\\](node_modules|\.lanes|\.git)([/\\]|$)/.test(src.slice(from.length)),
@@ -204,6 +212,16 @@ async function ask(url: string, lane: string | undefined): Promise<Answer> {
   return (await response.json()) as Answer;
 }
 
+/** Checks a base port: a whole number from 1024 to 65535 minus the ports the demo needs. @throws UserError */
+export function checkBasePort(port: number): number {
+  if (!Number.isInteger(port) || port < 1024 || port > 65_000) {
+    throw new UserError(`--base-port must be a whole number from 1024 to 65000, not "${String(port)}"`, {
+      exitCode: 2,
+    });
+  }
+  return port;
+}
+
 /** Runs the demo; see the module doc. */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { out } = options;
@@ -211,20 +229,25 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const lane = options.lane ?? 'gray';
   const env = firstLocalEnvironment(options.config);
   const dir = options.dir ?? path.join(options.root, '.lanes', 'demo');
-  const basePort = options.basePort ?? env.basePort;
-
-  // A demo left running (--keep) is stopped first.
+  const basePort = checkBasePort(options.basePort ?? env.basePort);
+  // A demo project already there (kept running or not) is reused as it is, on the ports it has.
   const previousConfig = await readFile(path.join(dir, 'lanes.yaml'), 'utf8')
     .then((text) => loadConfigOrThrow(text))
     .catch(() => undefined);
+  const previousPort = previousConfig ? firstLocalEnvironment(previousConfig).basePort : undefined;
+  if (previousPort !== undefined && options.basePort !== undefined && previousPort !== basePort) {
+    throw new UserError(
+      `the demo at ${dir} uses base port ${previousPort}; run it without --base-port, or stop it (lanes down -c ${path.join(dir, 'lanes.yaml')}) and move or remove ${dir} to start a new one`,
+    );
+  }
+  // A demo kept running (--keep) goes on running after this one.
+  const keep =
+    (options.keep ?? false) ||
+    (previousConfig !== undefined &&
+      (await findSupervisor(localPaths(dir, firstLocalEnvironment(previousConfig).name), env.name)) !==
+        undefined);
   if (previousConfig) {
-    await createLocalEnvironment({
-      config: previousConfig,
-      env: firstLocalEnvironment(previousConfig),
-      root: dir,
-    })
-      .down()
-      .catch(() => {});
+    out(`Reusing the demo at ${dir}: its App repos keep your branches and commits.`);
   }
 
   out(
@@ -234,7 +257,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     config: options.config,
     root: options.root,
     dir,
-    basePort,
+    basePort: previousPort ?? basePort,
     service,
     lane,
   });
@@ -311,11 +334,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     );
     return { ok: allOk, inLane, base };
   })().catch(async (error) => {
-    if (!options.keep) await environment.down().catch(() => {});
+    if (!keep) await environment.down().catch(() => {});
     throw error;
   });
 
-  if (options.keep) {
+  if (keep) {
     const entry = config.services[0]!.name;
     out('');
     out('The local environment keeps running. Try:');

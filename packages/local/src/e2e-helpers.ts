@@ -75,11 +75,11 @@ export interface ChainAnswer {
   calls: ChainAnswer[];
 }
 
-/** GET through a gateway, optionally in a lane. */
-export async function request(url: string, lane?: string): Promise<ChainAnswer> {
+/** GET through a gateway, optionally in a lane, given up after `timeoutMs`. @default timeout 10 s */
+export async function request(url: string, lane?: string, timeoutMs = 10_000): Promise<ChainAnswer> {
   const response = await fetch(url, {
     headers: lane ? { tracestate: withLane(undefined, lane) } : {},
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
   return (await response.json()) as ChainAnswer;

@@ -41,6 +41,7 @@ import { GATEWAY_LANE_HEADER } from './gateway.js';
 import { type AppSource, checkout, removeWorktree, resolveSource, WORKING_TREE } from './git.js';
 import { createLocalConfigStore, resolveLocalLaneConfig } from './lane-config.js';
 import { withLock } from './lock.js';
+import { followLaneLog } from './log-follow.js';
 import {
   type LocalPaths,
   type LocalPorts,
@@ -50,8 +51,8 @@ import {
   localPaths,
   localPorts,
 } from './paths.js';
-import { stopOrphan, tailFile } from './process.js';
-import { StateStore, withLaneRecord } from './state.js';
+import { stopInstanceProcesses, tailFile } from './process.js';
+import { type LaneRecord, StateStore, withLaneRecord, withPendingInstance } from './state.js';
 import type { DeployCommand, RuntimeLane, SupervisorSpec } from './supervisor.js';
 import { traceThroughGateway } from './trace-local.js';
 
@@ -164,6 +165,11 @@ export class LocalEnvironment implements LaneTarget {
 
   async deploy(request: DeployLaneRequest, progress?: ProgressListener): Promise<DeployResult> {
     const service = this.checkRef(request);
+    if (request.branch !== undefined && request.branch.trim() === '') {
+      throw new UserError(
+        `the branch to deploy into lane ${request.lane} of ${request.service} is empty; pass a branch name, or leave --branch out to deploy ${service.appRepo.branch} (appRepo.branch)`,
+      );
+    }
     const branch = request.branch ?? service.appRepo.branch;
     return this.deployRev(
       request,
@@ -173,6 +179,8 @@ export class LocalEnvironment implements LaneTarget {
       request.branch !== undefined,
       request.dryRun ?? false,
       progress,
+      undefined,
+      request.signal,
     );
   }
 
@@ -183,6 +191,7 @@ export class LocalEnvironment implements LaneTarget {
     const service = this.checkRef(ref);
     const record = (await this.store.read()).lanes[laneKey(ref.service, ref.lane)];
     if (record === undefined) throw this.noLane(ref);
+    if (ref.to !== undefined) this.checkRanBefore(ref, record, ref.to);
     const target = ref.to ?? record.previous?.commit;
     if (target === undefined) {
       throw new UserError(
@@ -204,6 +213,7 @@ export class LocalEnvironment implements LaneTarget {
     dryRun: boolean,
     progress?: ProgressListener,
     pinnedConfig?: Readonly<Record<string, string>>,
+    signal?: AbortSignal,
   ): Promise<DeployResult> {
     const local = service.local;
     const localPath = service.appRepo.localPath;
@@ -248,11 +258,34 @@ export class LocalEnvironment implements LaneTarget {
     };
     if (dryRun) return { ...result, dryRun: true, version: short };
 
+    const what = `lane ${ref.lane} of ${ref.service}`;
+    const interrupted = (where: string) =>
+      new UserError(`interrupted ${where}`, { exitCode: 130, cause: signal?.reason });
+    if (signal?.aborted) throw interrupted(`before the deploy started; ${what} is unchanged`);
     return withLock(
       laneLockFile(this.paths, ref.service, ref.lane),
       async () => {
         const info = await this.supervisor(progress);
-        const dir = await this.prepare(ref, source, worktree, local.build, branch, progress);
+        const current = (await this.store.read()).lanes[laneKey(ref.service, ref.lane)];
+        const currentWorktree = current
+          ? path.join(this.paths.worktreesDir, ref.service, ref.lane, shortOf(current.commit))
+          : undefined;
+        // A worktree made for a deploy that did not finish is removed, never the one the lane runs from.
+        const dropWorktree = async () => {
+          if (source.kind === 'git' && worktree !== currentWorktree)
+            await removeWorktree(worktree).catch(() => {});
+        };
+        let dir: string;
+        try {
+          dir = await this.prepare(ref, source, worktree, local.build, branch, progress);
+        } catch (error) {
+          await dropWorktree();
+          throw error;
+        }
+        if (signal?.aborted) {
+          await dropWorktree();
+          throw interrupted(`before the new version started; ${what} is unchanged`);
+        }
         progress?.({
           phase: 'start',
           message: `starting ${ref.service}/${ref.lane} at ${short} and waiting for GET ${service.healthPath}`,
@@ -268,6 +301,9 @@ export class LocalEnvironment implements LaneTarget {
           gatewayPort: this.gatewayPort(ref.service),
           ...(Object.keys(config).length ? { config } : {}),
         };
+        const stopFollowing = followLaneLog(laneLogFile(this.paths, ref.service, ref.lane), (line) =>
+          progress?.({ phase: 'instance', message: line }),
+        );
         let runtime: RuntimeLane;
         try {
           runtime = await callControl<RuntimeLane>(
@@ -275,16 +311,40 @@ export class LocalEnvironment implements LaneTarget {
             'PUT',
             `/v1/lanes/${ref.service}/${ref.lane}`,
             command,
+            300_000,
+            signal,
           );
         } catch (error) {
+          await stopFollowing();
+          if (signal?.aborted) {
+            throw interrupted(
+              `while the new version of ${what} was starting: the local environment goes on with the deploy; ` +
+                `the previous version (if any) serves until the new one passes its health check, then traffic switches to it ` +
+                `(lanes status ${ref.service} --lane ${ref.lane} shows which version serves)`,
+            );
+          }
           if (error instanceof ControlApiError && error.status < 500) {
+            await dropWorktree();
             throw new UserError(
-              `deploying lane ${ref.lane} of ${ref.service} failed; the lane's previous version (if any) still serves: ${error.message}`,
+              `deploying ${what} failed; the lane's previous version (if any) still serves: ${error.message}`,
               { cause: error },
             );
           }
-          throw new Error(`deploying lane ${ref.lane} of ${ref.service}`, { cause: error });
+          if (
+            !(error instanceof ControlApiError) &&
+            (await findSupervisor(this.paths, this.env.name)) === undefined
+          ) {
+            await this.stopPendingOf(ref);
+            await dropWorktree();
+            throw new UserError(
+              `the supervisor of the local environment "${this.env.name}" exited during the deploy of ${what}; ` +
+                `the instance it was starting was stopped; run lanes up to bring the environment back (see ${this.paths.daemonLog})`,
+              { cause: error },
+            );
+          }
+          throw new Error(`deploying ${what}`, { cause: error });
         }
+        await stopFollowing();
         progress?.({
           phase: 'route',
           message: `${ref.service}/${ref.lane} serves ${short} on port ${runtime.instance?.port}`,
@@ -292,8 +352,35 @@ export class LocalEnvironment implements LaneTarget {
         await this.pruneWorktrees(ref, worktree);
         return { ...result, dryRun: false, version: short };
       },
-      { what: `lane ${ref.lane} of ${ref.service}`, timeoutMs: 600_000, staleMs: 900_000 },
+      { what, timeoutMs: 600_000, staleMs: 900_000 },
     );
+  }
+
+  /** Stops and forgets the instances a dead supervisor was starting or draining for `ref`'s lane. */
+  private async stopPendingOf(ref: LaneRef): Promise<void> {
+    const pending = Object.values((await this.store.read()).pending ?? {}).filter(
+      (p) => p.service === ref.service && p.lane === ref.lane,
+    );
+    for (const p of pending) await stopInstanceProcesses(p.id, p.pid);
+    if (pending.length > 0) {
+      await this.store.update((state) => {
+        let next = state;
+        for (const p of pending) next = withPendingInstance(next, p.id, undefined);
+        return next;
+      });
+    }
+  }
+
+  /** Refuses a `rollback --to` version the lane never ran (its current and previous versions). */
+  private checkRanBefore(ref: LaneRef, record: LaneRecord, to: string): void {
+    const ran = [record, ...(record.previous ? [record.previous] : []), ...(record.history ?? [])];
+    const wanted = to.trim().toLowerCase();
+    const known = wanted.length >= 4 && ran.some((v) => v.commit.toLowerCase().startsWith(wanted));
+    if (!known) {
+      throw new UserError(
+        `lane ${ref.lane} of ${ref.service} never ran ${to}; it ran ${ran.map((v) => `${shortOf(v.commit)} (${v.branch})`).join(', ')}. Pass one of those to --to, or deploy another version with lanes deploy --branch`,
+      );
+    }
   }
 
   /** Checks out and builds; returns the directory the service runs in. */
@@ -376,7 +463,7 @@ export class LocalEnvironment implements LaneTarget {
             },
           );
         } else {
-          if (record.instance) await stopOrphan(record.instance.pid, record.instance.id);
+          if (record.instance) await stopInstanceProcesses(record.instance.id, record.instance.pid);
           await this.store.update((state) => withLaneRecord(state, key, undefined));
         }
         await removeWorktree(
@@ -440,6 +527,10 @@ export class LocalEnvironment implements LaneTarget {
     } else if (instance.healthy) {
       state = 'serving';
       detail = `pid ${instance.pid}, port ${instance.port}${instance.restarts ? `, ${instance.restarts} restarts` : ''}`;
+    } else if (instance.state === 'running') {
+      state = 'failed';
+      const last = instance.transitions?.at(-1);
+      detail = `unhealthy${last ? ` since ${last.at}: ${last.reason}` : ''}; still routed (fail open), ${instance.restarts} restarts`;
     } else if (instance.state === 'starting' && instance.restarts === 0) {
       state = 'creating';
       detail = `starting (pid ${instance.pid}, port ${instance.port})`;
@@ -495,7 +586,12 @@ export class LocalEnvironment implements LaneTarget {
           `${instance.state}, ${instance.healthy ? 'healthy' : 'not healthy'}, started ${instance.startedAt}`,
         ],
         ['restarts', `${instance.restarts}${instance.lastExit ? ` (last: ${instance.lastExit})` : ''}`],
+        ['health', describeHealth(instance)],
       );
+      const changes = (instance.transitions ?? []).map(
+        (t) => `${t.at} ${t.healthy ? 'healthy' : 'unhealthy'}: ${t.reason}`,
+      );
+      if (changes.length > 0) details.push(['health changes', changes.join('; ')]);
     }
     return { summary: this.summary(lane, running), details };
   }
@@ -632,11 +728,18 @@ export class LocalEnvironment implements LaneTarget {
     const state = await this.store.read();
     let orphans = false;
     for (const record of Object.values(state.lanes)) {
-      if (record.instance && (await stopOrphan(record.instance.pid, record.instance.id))) orphans = true;
+      if (record.instance && (await stopInstanceProcesses(record.instance.id, record.instance.pid))) {
+        orphans = true;
+      }
     }
-    if (orphans || Object.values(state.lanes).some((r) => r.instance)) {
+    // And those of a deploy or a drain the killed supervisor did not finish.
+    for (const pending of Object.values(state.pending ?? {})) {
+      if (await stopInstanceProcesses(pending.id, pending.pid)) orphans = true;
+    }
+    if (orphans || state.pending !== undefined || Object.values(state.lanes).some((r) => r.instance)) {
       await this.store.update((s) => {
         let next = s;
+        for (const id of Object.keys(s.pending ?? {})) next = withPendingInstance(next, id, undefined);
         for (const [key, record] of Object.entries(s.lanes)) {
           if (record.instance) next = withLaneRecord(next, key, { ...record, instance: undefined });
         }
@@ -666,6 +769,17 @@ function findServiceOrUserError(config: LanesConfig, name: string): ServiceConfi
     if (error instanceof UnknownNameError) throw new UserError(error.message, { cause: error });
     throw error;
   }
+}
+
+/** `healthy since <time>, 3 changes` or `unhealthy since <time> (<reason>), 2 changes`. */
+function describeHealth(instance: NonNullable<RuntimeLane['instance']>): string {
+  const last = instance.transitions?.at(-1);
+  const changes = instance.healthChanges ?? 0;
+  const count = `${changes} change${changes === 1 ? '' : 's'}`;
+  if (last === undefined) return `${instance.healthy ? 'healthy' : 'not checked yet'}, ${count}`;
+  return last.healthy
+    ? `healthy since ${last.at}, ${count}`
+    : `unhealthy since ${last.at} (${last.reason}), ${count}`;
 }
 
 function shortOf(commit: string): string {

@@ -9,6 +9,14 @@
  * request; each upstream instance has its own keep-alive agent, destroyed when the instance leaves the table.
  * Responses carry `x-lanes-service` and `x-lanes-gateway-lane` (the lane the gateway routed to); the service
  * itself may report its own lane in `x-lanes-lane` (the SDK does), which the gateway passes through untouched.
+ *
+ * Held to the ALB where a caller can tell (each limit is in {@link GatewayLimits} with its AWS page):
+ * - a lane's group fails open: when none of its registered instances is healthy, it routes to all of them;
+ * - `X-Forwarded-For` (the client's address appended), `X-Forwarded-Proto` and `X-Forwarded-Port` are set;
+ * - an upstream that sends nothing for the idle timeout (60 s) is answered with 504;
+ * - the request line, each header and the whole request header have the ALB's size limits;
+ * - a service that answers before it read the request body gets its answer to the client at once: the rest of the
+ *   body is read and dropped, as behind nginx or an ALB.
  */
 import http from 'node:http';
 import {
@@ -27,16 +35,21 @@ export const SERVICE_HEADER = 'x-lanes-service';
 /** Response header naming the lane the gateway routed the request to. */
 export const GATEWAY_LANE_HEADER = 'x-lanes-gateway-lane';
 
-/** One upstream instance. */
+/** One upstream instance: a registered target (it passed its first health check). */
 export interface GatewayInstance {
   readonly id: string;
   readonly port: number;
+  /** Its current health. @default true */
+  readonly healthy?: boolean;
 }
 
-/** What the gateway routes to: the healthy instances of each lane. */
+/**
+ * What the gateway routes to: the registered instances of each lane. A lane with none has no rule (its requests go
+ * to the baseline); within a lane, requests go to the healthy instances, or to all of them when none is healthy.
+ */
 export interface GatewayRoutes {
   readonly baseline: string;
-  /** Healthy instances by lane (lanes without any may be left out or empty). */
+  /** Registered instances by lane (lanes without any may be left out or empty). */
   readonly lanes: ReadonlyMap<string, readonly GatewayInstance[]>;
   /**
    * Every lane deployed for the service, healthy or not: traced requests report `unhealthy` rather than
@@ -44,6 +57,41 @@ export interface GatewayRoutes {
    */
   readonly deployed?: ReadonlySet<string>;
 }
+
+/**
+ * The gateway's limits and timeouts, defaulting to the ALB's.
+ * - Header sizes: "Quotas for your Application Load Balancers", HTTP headers (request line 16K, single header 16K,
+ *   entire request header 64K), https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
+ * - Idle timeout: "Edit attributes for your Application Load Balancer", connection idle timeout (60 s by default),
+ *   https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html
+ */
+export interface GatewayLimits {
+  /** Longest request line (method, target, version). Longer: 414. @default 16384 */
+  readonly maxRequestLineBytes: number;
+  /** Longest single header (name and value). Longer: 431. @default 16384 */
+  readonly maxHeaderBytes: number;
+  /** Largest request header as a whole. Larger: 431 (Node's `maxHeaderSize`). @default 65536 */
+  readonly maxRequestHeaderBytes: number;
+  /** An upstream that sends nothing this long is answered with 504; idle client connections close. @default 60000 */
+  readonly idleTimeoutMs: number;
+  /** Time to receive the whole request header (Node's `headersTimeout`). @default 60000 */
+  readonly headersTimeoutMs: number;
+  /** Time to receive the whole request (Node's `requestTimeout`). @default 300000 */
+  readonly requestTimeoutMs: number;
+  /** Client connections open at once; more are refused (Node's `maxConnections`). @default 10000 */
+  readonly maxConnections: number;
+}
+
+/** The defaults of {@link GatewayLimits} (the ALB's where it has one). */
+export const ALB_GATEWAY_LIMITS: GatewayLimits = {
+  maxRequestLineBytes: 16 * 1024,
+  maxHeaderBytes: 16 * 1024,
+  maxRequestHeaderBytes: 64 * 1024,
+  idleTimeoutMs: 60_000,
+  headersTimeoutMs: 60_000,
+  requestTimeoutMs: 300_000,
+  maxConnections: 10_000,
+};
 
 /** A compiled upstream: one instance with its connection pool. */
 class Upstream {
@@ -177,13 +225,31 @@ class Exchange {
   }
 }
 
+/** True for the `X-Forwarded-*` headers the gateway sets itself (an incoming `X-Forwarded-For` is appended to). */
+function isForwardedHeader(name: string): 'for' | 'other' | undefined {
+  const length = name.length;
+  if (length !== 15 && length !== 16 && length !== 17) return undefined;
+  const lower = name.toLowerCase();
+  if (lower === 'x-forwarded-for') return 'for';
+  return lower === 'x-forwarded-proto' || lower === 'x-forwarded-port' ? 'other' : undefined;
+}
+
 /** The gateway of one service. */
 export class Gateway {
   private table: Table = NO_ROUTES;
   private readonly upstreams = new Map<string, Upstream>();
   private server: http.Server | undefined;
+  /** The limits in force. */
+  readonly limits: GatewayLimits;
+  /** The port it listens on (the `X-Forwarded-Port`); 0 before {@link listen}. */
+  port = 0;
 
-  constructor(readonly service: string) {}
+  constructor(
+    readonly service: string,
+    limits: Partial<GatewayLimits> = {},
+  ) {
+    this.limits = { ...ALB_GATEWAY_LIMITS, ...limits };
+  }
 
   /** The lanes that currently have a rule (non-baseline lanes with a healthy instance), in rule order. */
   routedLanes(): string[] {
@@ -207,7 +273,10 @@ export class Gateway {
    */
   setRoutes(routes: GatewayRoutes): void {
     const seen = new Set<string>();
-    const poolOf = (lane: string, instances: readonly GatewayInstance[]) => {
+    const poolOf = (lane: string, registered: readonly GatewayInstance[]) => {
+      // Fail open: the healthy instances, or every registered one when none is healthy.
+      const healthy = registered.filter((i) => i.healthy !== false);
+      const instances = healthy.length > 0 ? healthy : registered;
       const ups = instances.map((i) => {
         seen.add(i.id);
         let up = this.upstreams.get(i.id);
@@ -265,6 +334,18 @@ export class Gateway {
     const table = this.table;
     const raw = request.rawHeaders;
     const headers: string[] = [];
+    const limits = this.limits;
+    // The request line: method, target and "HTTP/1.1" with two spaces.
+    if ((request.method?.length ?? 0) + (request.url?.length ?? 0) + 10 > limits.maxRequestLineBytes) {
+      this.refuse(
+        request,
+        response,
+        414,
+        `the request line is longer than ${limits.maxRequestLineBytes} bytes`,
+      );
+      return;
+    }
+    let forwardedFor: string | undefined;
     const matchNames = table.matchNames;
     const scratch = table.scratch;
     let hasHost = false;
@@ -274,6 +355,17 @@ export class Gateway {
       const name = raw[i]!;
       const value = raw[i + 1]!;
       const length = name.length;
+      if (length + value.length + 2 > limits.maxHeaderBytes) {
+        for (const key in scratch) scratch[key] = undefined;
+        this.refuse(request, response, 431, `header ${name} is longer than ${limits.maxHeaderBytes} bytes`);
+        return;
+      }
+      const forwarded = isForwardedHeader(name);
+      if (forwarded !== undefined) {
+        if (forwarded === 'for')
+          forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        continue;
+      }
       const candidates = matchNames[length];
       if (candidates !== undefined) {
         const lower = name.toLowerCase();
@@ -302,6 +394,16 @@ export class Gateway {
     }
     const lane = table.match(scratch);
     for (const key in scratch) scratch[key] = undefined;
+    // As the ALB does: the client's address appended to X-Forwarded-For, the listener's protocol and port.
+    const client = request.socket.remoteAddress ?? '';
+    headers.push(
+      'x-forwarded-for',
+      forwardedFor === undefined ? client : `${forwardedFor}, ${client}`,
+      'x-forwarded-proto',
+      'http',
+      'x-forwarded-port',
+      this.portText,
+    );
     const method = request.method;
     const exchange = new Exchange(
       this,
@@ -313,9 +415,30 @@ export class Gateway {
     );
     exchange.traced = traced;
     (response as Tagged<http.ServerResponse>)[EXCHANGE] = exchange;
+    (request as Tagged<http.IncomingMessage>)[EXCHANGE] = exchange;
     response.on('close', onResponseClose);
     this.forward(exchange, (lane === undefined ? undefined : table.pools.get(lane)) ?? table.baseline);
   };
+
+  private portText = '0';
+
+  /** Answers an error of the gateway itself (JSON, with the service header) and drops the request's body. */
+  private refuse(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    status: number,
+    error: string,
+  ): void {
+    const body = JSON.stringify({ error });
+    response.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+      [SERVICE_HEADER]: this.service,
+    });
+    response.end(body);
+    request.resume();
+  }
 
   /** Sends the exchange's request to an instance of `pool` (or answers 503 when it has none). */
   forward(exchange: Exchange, pool: LanePool): void {
@@ -343,6 +466,7 @@ export class Gateway {
     });
     proxied[EXCHANGE] = exchange;
     exchange.proxied = proxied;
+    proxied.setTimeout(this.limits.idleTimeoutMs, onUpstreamIdle);
     proxied.on('response', onAnswer);
     proxied.on('error', onUpstreamError);
     if (exchange.hasBody) request.pipe(proxied);
@@ -354,9 +478,21 @@ export class Gateway {
 
   /** Listens on 127.0.0.1:`port`. */
   async listen(port: number): Promise<number> {
-    const server = http.createServer({ keepAliveTimeout: 30_000 }, this.handle);
+    const limits = this.limits;
+    const server = http.createServer(
+      {
+        keepAliveTimeout: limits.idleTimeoutMs,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        maxHeaderSize: limits.maxRequestHeaderBytes,
+      },
+      this.handle,
+    );
+    server.maxConnections = limits.maxConnections;
     this.server = server;
-    return listen(server, port);
+    this.port = await listen(server, port);
+    this.portText = String(this.port);
+    return this.port;
   }
 
   /** Stops listening and closes every upstream connection. */
@@ -412,7 +548,29 @@ function onAnswerEnd(this: Tagged<http.IncomingMessage>): void {
   const exchange = this[EXCHANGE]!;
   exchange.answerEnded = true;
   exchange.release();
-  exchange.response.end();
+  const { request, response } = exchange;
+  if (request.complete || !exchange.hasBody) {
+    response.end();
+    return;
+  }
+  // The service answered before it read the whole body: the answer is already with the client; the rest of the
+  // body is read and dropped (not sent to an upstream that stopped reading), then the response ends and the
+  // connection stays usable, as nginx and the ALB do.
+  request.unpipe(exchange.proxied);
+  exchange.proxied?.destroy();
+  request.on('end', onDroppedBodyEnd);
+  request.on('error', onDroppedBodyEnd);
+  request.resume();
+}
+
+function onDroppedBodyEnd(this: Tagged<http.IncomingMessage>): void {
+  const response = this[EXCHANGE]?.response;
+  if (response && !response.writableEnded) response.end();
+}
+
+/** The upstream sent nothing for the idle timeout: 504, as the ALB answers. */
+function onUpstreamIdle(this: Tagged<http.ClientRequest>): void {
+  this.destroy(Object.assign(new Error('idle timeout'), { code: 'IDLE_TIMEOUT' }));
 }
 
 function onAnswerError(this: Tagged<http.IncomingMessage>, error: Error): void {
@@ -431,7 +589,7 @@ function onResponseClose(this: Tagged<http.ServerResponse>): void {
 
 function onUpstreamError(this: Tagged<http.ClientRequest>, error: NodeJS.ErrnoException): void {
   const exchange = this[EXCHANGE]!;
-  if (exchange.proxied !== this) return; // a request already replaced by its retry
+  if (exchange.proxied !== this || exchange.answerEnded) return; // replaced by its retry, or already answered
   exchange.release();
   const { response, gateway, request } = exchange;
   if (exchange.closed) return;
@@ -448,6 +606,15 @@ function onUpstreamError(this: Tagged<http.ClientRequest>, error: NodeJS.ErrnoEx
   ) {
     exchange.retried = true;
     gateway.forward(exchange, gateway.poolFor(request.headers));
+    return;
+  }
+  if (error.code === 'IDLE_TIMEOUT') {
+    const body = JSON.stringify({
+      error: `upstream ${gateway.service}/${exchange.lane} sent nothing for ${gateway.limits.idleTimeoutMs} ms (the idle timeout)`,
+    });
+    response.writeHead(504, { 'content-type': 'application/json', [SERVICE_HEADER]: gateway.service });
+    response.end(body);
+    request.resume();
     return;
   }
   const body = JSON.stringify({

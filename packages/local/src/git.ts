@@ -1,10 +1,14 @@
 /**
- * The App repo side of a deploy: which commit a branch names, and a `git worktree` per (service, lane, commit)
- * under `.lanes/`, so that building and running a lane never touches the user's checkout.
+ * The App repo side of a deploy: which commit a branch names, and a copy of that commit's service directory per
+ * (service, lane, commit) under `.lanes/`, so that building and running a lane never touches the user's checkout.
+ *
+ * The copy is exported with `git archive` (only the service's directory, no `.git`), not added with `git worktree
+ * add`: a worktree would be a full copy of the repository that `git worktree list` of the user's checkout shows
+ * and that every tool globbing the checkout (tests, lint, type-check) would find.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { UserError } from '@ecs-lanes/core';
@@ -73,19 +77,51 @@ export async function resolveSource(
   }
 }
 
-/** Checks out `commit` of `repo` at `dest` (detached), unless it is already there. Returns the service's dir. */
+/** Marker written in a copy once it is complete (a copy without it is redone). */
+const COPY_MARKER = '.lanes-commit';
+
+/**
+ * Copies the service directory of `commit` to `dest` (keeping its path inside the repository), unless a complete
+ * copy of that commit is already there. Returns the service's directory inside it.
+ */
 export async function checkout(source: AppSource & { kind: 'git' }, dest: string): Promise<string> {
-  if (!existsSync(path.join(dest, '.git'))) {
+  const marker = path.join(dest, COPY_MARKER);
+  const done = await readFile(marker, 'utf8').catch(() => undefined);
+  if (done?.trim() !== source.commit) {
     await rm(dest, { recursive: true, force: true });
-    await git(source.repo, ['worktree', 'add', '--detach', '--force', dest, source.commit]);
+    await mkdir(dest, { recursive: true });
+    const archive = spawn('git', ['archive', '--format=tar', source.commit, '--', source.prefix || '.'], {
+      cwd: source.repo,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const tar = spawn('tar', ['-x', '-C', dest], { stdio: ['pipe', 'ignore', 'pipe'] });
+    archive.stdout.pipe(tar.stdin);
+    const errors: string[] = [];
+    archive.stderr.on('data', (c: Buffer) => errors.push(c.toString()));
+    tar.stderr.on('data', (c: Buffer) => errors.push(c.toString()));
+    const exited = (child: ReturnType<typeof spawn>) =>
+      new Promise<number>((resolve) => {
+        child.on('error', () => resolve(127));
+        child.on('close', (code) => resolve(code ?? 1));
+      });
+    const [a, t] = await Promise.all([exited(archive), exited(tar)]);
+    if (a !== 0 || t !== 0) {
+      await rm(dest, { recursive: true, force: true });
+      throw new Error(
+        `cannot copy ${source.commit.slice(0, 12)} of ${source.repo} to ${dest}: ${errors.join('').trim()}`,
+      );
+    }
+    await writeFile(marker, `${source.commit}\n`);
   }
   return path.join(dest, source.prefix);
 }
 
-/** Removes a worktree made by {@link checkout} (best effort). */
+/** Removes a copy made by {@link checkout} (best effort; also a `git worktree` made by older versions). */
 export async function removeWorktree(dest: string): Promise<void> {
   if (!existsSync(dest)) return;
-  const repo = await git(dest, ['rev-parse', '--git-common-dir']).catch(() => undefined);
+  const repo = existsSync(path.join(dest, '.git'))
+    ? await git(dest, ['rev-parse', '--git-common-dir']).catch(() => undefined)
+    : undefined;
   await rm(dest, { recursive: true, force: true });
   if (repo) await git(path.resolve(dest, repo), ['worktree', 'prune']).catch(() => {});
 }

@@ -14,6 +14,53 @@ const web = `http://127.0.0.1:${e2ePort(22)}/`;
 const orders = `http://127.0.0.1:${e2ePort(23)}/`;
 const ref = (service: string, lane: string) => ({ service, lane, env: 'local' });
 
+/** What a load run saw. */
+interface LoadRun<T> {
+  readonly result: T;
+  /** Requests answered (successfully or not). */
+  readonly count: number;
+  /** Requests that failed (a network error or a status other than 200), with why. */
+  readonly failures: string[];
+  /** Requests answered by another lane than the one asked for. */
+  readonly wrongLane: string[];
+  /** Versions seen, by the lane asked for. */
+  readonly versions: Record<string, Set<string>>;
+}
+
+/**
+ * Runs `action` while `workers` keep-alive workers send requests to orders' gateway without pause (half without a
+ * lane, half in lane gray), until 500 ms after it finished. Bounded: at most 40 000 requests, each given up after
+ * 60 s (the ALB's idle timeout: what a caller behind an ALB would wait at most).
+ */
+async function underLoad<T>(workers: number, action: () => Promise<T>): Promise<LoadRun<T>> {
+  let stop = false;
+  let count = 0;
+  const failures: string[] = [];
+  const wrongLane: string[] = [];
+  const versions: Record<string, Set<string>> = { base: new Set(), gray: new Set() };
+  const worker = async (lane: 'base' | 'gray') => {
+    while (!stop && count < 40_000) {
+      count++;
+      try {
+        const answer = await request(orders, lane === 'base' ? undefined : lane, 60_000);
+        if (answer.lane !== lane) wrongLane.push(`asked ${lane}, answered by ${answer.lane}`);
+        versions[lane]!.add(answer.version);
+      } catch (error) {
+        failures.push(String(error));
+      }
+    }
+  };
+  const running = Array.from({ length: workers }, (_, i) => worker(i % 2 === 0 ? 'base' : 'gray'));
+  try {
+    const result = await action();
+    await new Promise((r) => setTimeout(r, 500));
+    return { result, count, failures, wrongLane, versions };
+  } finally {
+    stop = true;
+    await Promise.all(running);
+  }
+}
+
 beforeAll(async () => {
   env = await demoEnvironment(dir, e2ePort(20));
   await env.up();
@@ -54,6 +101,12 @@ describe('lane lifecycle on the local target', () => {
     );
     await expect(env.remove(ref('orders', 'base'))).rejects.toThrow(/baseline of orders.*--force/);
     await expect(env.remove(ref('orders', 'blue'))).rejects.toThrow(/there is no lane blue of orders/);
+    await expect(env.deploy({ ...ref('orders', 'gray'), branch: ' ' })).rejects.toThrow(
+      /the branch to deploy into lane gray of orders is empty/,
+    );
+    await expect(env.rollback({ ...ref('orders', 'gray'), to: 'deadbeef' })).rejects.toThrow(
+      /lane gray of orders never ran deadbeef; it ran [0-9a-f]{12} \(gray\)/,
+    );
     expect(await env.list()).toEqual(before);
     expect(hops(await request(web, 'gray'))).toEqual(['web:base', 'orders:gray', 'inventory:base']);
   });
@@ -69,33 +122,13 @@ describe('lane lifecycle on the local target', () => {
       cwd: repo,
     });
 
-    let stop = false;
-    const failures: string[] = [];
-    const versions = new Set<string>();
-    const loop = async (url: string, pick: (a: Awaited<ReturnType<typeof request>>) => string) => {
-      let count = 0;
-      while (!stop) {
-        try {
-          versions.add(pick(await request(url)));
-        } catch (error) {
-          failures.push(String(error));
-        }
-        count++;
-      }
-      return count;
-    };
-    const loops = [
-      loop(orders, (a) => a.version),
-      loop(orders, (a) => a.version),
-      loop(web, (a) => a.calls[0]!.version),
-    ];
-    const deployed = await env.deploy(ref('orders', 'base'));
-    await new Promise((r) => setTimeout(r, 500));
-    stop = true;
-    const counts = await Promise.all(loops);
-    expect(failures).toEqual([]);
-    expect(counts.reduce((a, b) => a + b)).toBeGreaterThan(50);
-    expect([...versions].sort()).toEqual(['1.0.0', '1.0.1']);
+    // 200 keep-alive workers in flight at once, half without a lane, half in lane gray, while the baseline redeploys.
+    const baseline = await underLoad(200, () => env.deploy(ref('orders', 'base')));
+    const deployed = baseline.result;
+    expect(baseline.failures).toEqual([]);
+    expect(baseline.wrongLane).toEqual([]);
+    expect(baseline.count).toBeGreaterThan(400);
+    expect([...baseline.versions.base!].sort()).toEqual(['1.0.0', '1.0.1']);
     expect((await request(orders)).version).toBe('1.0.1');
 
     const status = await env.status(ref('orders', 'base'));
@@ -103,7 +136,21 @@ describe('lane lifecycle on the local target', () => {
     const rolled = await env.rollback(ref('orders', 'base'));
     expect(rolled.version).not.toBe(deployed.version);
     expect((await request(orders)).version).toBe('1.0.0');
-  });
+  }, 300_000);
+
+  it('redeploys a lane with zero downtime under 200 requests in flight: none fails, none leaves the lane', async () => {
+    // gray moves from its own branch to main: another commit, so a new instance replaces the running one.
+    const lane = await underLoad(200, () => env.deploy({ ...ref('orders', 'gray'), branch: 'main' }));
+    expect(lane.failures).toEqual([]);
+    expect(lane.wrongLane).toEqual([]);
+    expect(lane.count).toBeGreaterThan(400);
+    expect([...lane.versions.gray!].sort()).toEqual(['1.0.0-gray', '1.0.1']);
+    // Nothing went unhealthy under the load: no health change after the first passed check, no restart.
+    const status = await env.status(ref('orders', 'gray'));
+    expect(status.summary.state).toBe('serving');
+    expect(status.details.find(([k]) => k === 'health')?.[1]).toMatch(/^healthy since .*, 1 change$/);
+    await env.deploy({ ...ref('orders', 'gray'), branch: 'gray' });
+  }, 300_000);
 
   it('falls back to the baseline once a lane is removed (route first, then process)', async () => {
     const gray = (await env.status(ref('orders', 'gray'))).details.find(([k]) => k === 'instance')![1];

@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { promisify } from 'node:util';
+import { UserError } from '@ecs-lanes/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSupervisor } from './client.js';
 import {
@@ -15,6 +18,7 @@ import {
 } from './e2e-helpers.js';
 import type { LocalEnvironment } from './environment.js';
 import { groupAlive } from './process.js';
+import { StateStore } from './state.js';
 
 const exec = promisify(execFile);
 const dir = projectDir('recovery');
@@ -76,6 +80,78 @@ describe('local target resilience', () => {
     for (const lane of running) expect(groupAlive(lane.instance!.pid)).toBe(false);
     expect(hops(await request(web, 'blue'))).toEqual(['web:base', 'orders:blue', 'inventory:base']);
     expect(hops(await request(web))).toEqual(['web:base', 'orders:base', 'inventory:base']);
+  });
+
+  it('kill -9 of the supervisor during a deploy: the deploy says so, and no instance or copy is left behind', async () => {
+    // A lane whose process never passes its health check keeps the deploy waiting while the supervisor is killed.
+    const repo = `${dir}/repos/orders`;
+    await exec('git', ['checkout', '-q', '-b', 'slow', 'main'], { cwd: repo });
+    await writeFile(`${repo}/server.mjs`, "setInterval(() => {}, 1000); console.log('never healthy');\n");
+    await exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'never healthy'], {
+      cwd: repo,
+    });
+    await exec('git', ['checkout', '-q', 'main'], { cwd: repo });
+    const deploying = env.deploy({ service: 'orders', env: 'local', lane: 'slow', branch: 'slow' });
+    deploying.catch(() => {});
+    let pending: { id: string; pid: number }[] = [];
+    await eventually(async () => {
+      const state = await new StateStore(env.paths.stateFile, env.paths.stateLock).read();
+      pending = Object.values(state.pending ?? {}).filter((p) => p.lane === 'slow' && p.pid > 0);
+      return pending.length === 1;
+    }, 60_000);
+    const supervisor = (await findSupervisor(env.paths, 'local'))!;
+    process.kill(supervisor.pid, 'SIGKILL');
+    const error = await deploying.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).exitCode).toBe(1);
+    expect((error as Error).message).toMatch(
+      /the supervisor of the local environment "local" exited during the deploy of lane slow of orders; .*run lanes up/,
+    );
+    expect(groupAlive(pending[0]!.pid)).toBe(false);
+    expect(
+      existsSync(`${env.paths.worktreesDir}/orders/slow`) &&
+        readdirSync(`${env.paths.worktreesDir}/orders/slow`),
+    ).toSatisfy((left: false | string[]) => left === false || left.length === 0);
+    // lanes up brings the environment back without the lane that never served.
+    const after = await env.up();
+    expect(after.some((l) => l.lane === 'slow')).toBe(false);
+    expect(after.every((l) => l.state === 'serving')).toBe(true);
+  });
+
+  it('fails a crashing deploy after 3 crashes, printing restarts as they happen and the lines that hold the error', async () => {
+    const repo = `${dir}/repos/orders`;
+    await exec('git', ['checkout', '-q', '-b', 'crash', 'main'], { cwd: repo });
+    await writeFile(
+      `${repo}/server.mjs`,
+      "console.log('starting'); console.log('loading config');\nconsole.error('Error: cannot read ORDERS_DB_URL');\nfor (let i = 0; i < 30; i++) console.log('noise', i);\nprocess.exit(1);\n",
+    );
+    await exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'crashes'], {
+      cwd: repo,
+    });
+    await exec('git', ['checkout', '-q', 'main'], { cwd: repo });
+    const progress: string[] = [];
+    const error = await env
+      .deploy({ service: 'orders', env: 'local', lane: 'crash', branch: 'crash' }, (e) =>
+        progress.push(`[${e.phase}] ${e.message}`),
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    expect(error).toBeInstanceOf(UserError);
+    expect(error!.message).toMatch(
+      /orders\/crash exited 3 times before passing a health check \(last: exited with code 1\)/,
+    );
+    // The line that holds the error, although 30 lines of noise followed it.
+    expect(error!.message).toContain('Error: cannot read ORDERS_DB_URL');
+    expect(
+      progress.filter((p) => p.startsWith('[instance]') && /restarts in \d+ ms/.test(p)).length,
+    ).toBeGreaterThanOrEqual(2);
+    expect((await env.list()).some((l) => l.lane === 'crash')).toBe(false);
+    expect(hops(await request(web, 'crash'))).toEqual(['web:base', 'orders:base', 'inventory:base']);
   });
 
   it('refuses a port in use with a clear error and leaves running lanes untouched', async () => {

@@ -10,6 +10,9 @@ import { type LockOptions, withLock } from './lock.js';
 /** The state format version. */
 export const STATE_VERSION = 1;
 
+/** How many previous versions of a lane are kept for `rollback --to`. */
+export const KEPT_VERSIONS = 10;
+
 /** A version of a lane: one commit of its App repo. */
 export interface LaneVersion {
   /** Full commit id, or `working-tree` for an App repo that is not a git repository. */
@@ -49,10 +52,27 @@ export interface LaneRecord extends LaneVersion {
   readonly gatewayPort: number;
   /** The version served before this one, for rollback. */
   readonly previous?: LaneVersion;
+  /** Every version served before this one, newest first (at most {@link KEPT_VERSIONS}). @default none */
+  readonly history?: readonly LaneVersion[];
   readonly createdAt: string;
   readonly updatedAt: string;
   /** The serving process, when the supervisor runs it. */
   readonly instance?: InstanceRecord;
+}
+
+/**
+ * An instance that is not (or no longer) the serving instance of its lane: one being deployed, recorded before its
+ * process starts, or one draining after a switch. Whoever finds it after a crash of the supervisor stops it.
+ */
+export interface PendingInstanceRecord {
+  readonly id: string;
+  readonly service: string;
+  readonly lane: string;
+  /** Pid of the process group leader; 0 until the process has started. */
+  readonly pid: number;
+  readonly port: number;
+  /** What it is: `deploying` (not routed yet) or `draining` (replaced, stopping). */
+  readonly phase: 'deploying' | 'draining';
 }
 
 /** The whole state of one environment. */
@@ -60,6 +80,8 @@ export interface LocalState {
   readonly version: typeof STATE_VERSION;
   /** Lanes by `{service}/{lane}`. */
   readonly lanes: Readonly<Record<string, LaneRecord>>;
+  /** Instances that no lane records as serving, by id (see {@link PendingInstanceRecord}). @default none */
+  readonly pending?: Readonly<Record<string, PendingInstanceRecord>>;
 }
 
 /** An empty state. */
@@ -113,5 +135,20 @@ export function withLaneRecord(state: LocalState, key: string, record: LaneRecor
   const lanes = { ...state.lanes };
   if (record === undefined) delete lanes[key];
   else lanes[key] = record;
-  return { version: STATE_VERSION, lanes };
+  return { ...state, version: STATE_VERSION, lanes };
+}
+
+/** `state` with pending instance `id` set to `record` (or removed when undefined). */
+export function withPendingInstance(
+  state: LocalState,
+  id: string,
+  record: PendingInstanceRecord | undefined,
+): LocalState {
+  const pending = { ...state.pending };
+  if (record === undefined) delete pending[id];
+  else pending[id] = record;
+  const { pending: _previous, ...rest } = state;
+  return Object.keys(pending).length === 0
+    ? { ...rest, version: STATE_VERSION }
+    : { ...rest, version: STATE_VERSION, pending };
 }

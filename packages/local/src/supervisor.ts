@@ -11,10 +11,17 @@ import http from 'node:http';
 import { laneRuleConditions } from '@ecs-lanes/core';
 import { writeFileAtomic } from './atomic.js';
 import { Gateway } from './gateway.js';
+import type { HealthTransition } from './health.js';
 import { type LocalPaths, laneKey, laneLogFile } from './paths.js';
-import { DEFAULT_TIMINGS, freePort, Instance, type InstanceTimings, stopOrphan } from './process.js';
+import {
+  DEFAULT_TIMINGS,
+  freePort,
+  Instance,
+  type InstanceTimings,
+  stopInstanceProcesses,
+} from './process.js';
 import { closeServer, listen, Registry } from './registry.js';
-import { type LaneRecord, StateStore, withLaneRecord } from './state.js';
+import { KEPT_VERSIONS, type LaneRecord, StateStore, withLaneRecord, withPendingInstance } from './state.js';
 
 /** How the supervisor of an environment is set up (written by the CLI side, read at start). */
 export interface SupervisorSpec {
@@ -47,6 +54,10 @@ export interface RuntimeLane {
     readonly restarts: number;
     readonly startedAt: string;
     readonly lastExit?: string;
+    /** Every change of its health since it was created (each is also logged in the lane's log). */
+    readonly healthChanges: number;
+    /** The last changes of its health, newest last. */
+    readonly transitions: readonly HealthTransition[];
   };
   /** True when the lane's gateway rule (or, for the baseline, the default route) currently sends traffic to it. */
   readonly routed: boolean;
@@ -89,6 +100,8 @@ export class Supervisor {
   private readonly store: StateStore;
   private readonly timings: InstanceTimings;
   private readonly laneLocks = new Map<string, Promise<unknown>>();
+  /** Instances that are not a lane's serving instance: started by an unfinished deploy, or draining (stopped by {@link shutdown} too). */
+  private readonly unattached = new Set<Instance>();
   private control: http.Server | undefined;
   private persisting: Promise<unknown> = Promise.resolve();
   private stopping = false;
@@ -137,11 +150,20 @@ export class Supervisor {
       await bind(`the gateway of ${service}`, port, () => gateway.listen(port));
     }
     const state = await this.store.read();
-    await Promise.all(
-      Object.values(state.lanes).map(async (record) => {
-        if (record.instance) await stopOrphan(record.instance.pid, record.instance.id);
+    // Instances a killed supervisor left: the lanes' own and those of a deploy or a drain it did not finish.
+    await Promise.all([
+      ...Object.values(state.lanes).map(async (record) => {
+        if (record.instance) await stopInstanceProcesses(record.instance.id, record.instance.pid);
       }),
-    );
+      ...Object.values(state.pending ?? {}).map((p) => stopInstanceProcesses(p.id, p.pid)),
+    ]);
+    if (state.pending !== undefined) {
+      await this.store.update((s) => {
+        let next = s;
+        for (const id of Object.keys(s.pending ?? {})) next = withPendingInstance(next, id, undefined);
+        return next;
+      });
+    }
     for (const record of Object.values(state.lanes)) {
       const slot: Slot = { record, instance: undefined };
       this.lanes.set(laneKey(record.service, record.lane), slot);
@@ -202,8 +224,32 @@ export class Supervisor {
       (changed) => this.onInstanceChange(record.service, record.lane, changed),
       this.timings,
     );
+    // Recorded before its process starts, so that whoever comes after a crash of this supervisor finds it.
+    const pending = {
+      id: instance.id,
+      service: record.service,
+      lane: record.lane,
+      pid: 0,
+      port: instance.port,
+      phase: 'deploying' as const,
+    };
+    await this.store.update((state) => withPendingInstance(state, instance.id, pending));
     instance.start();
+    this.persistPending(instance);
     return instance;
+  }
+
+  /** Updates the pid of a pending instance in the state file (serialized; failures are logged). */
+  private persistPending(instance: Instance): void {
+    this.persisting = this.persisting
+      .then(() =>
+        this.store.update((state) => {
+          const record = state.pending?.[instance.id];
+          if (record === undefined || record.pid === instance.pid) return undefined;
+          return withPendingInstance(state, instance.id, { ...record, pid: instance.pid });
+        }),
+      )
+      .catch((error) => console.error(`lanes: cannot write the state: ${(error as Error).message}`));
   }
 
   private onInstanceChange(service: string, lane: string, instance: Instance): void {
@@ -211,6 +257,8 @@ export class Supervisor {
     if (slot?.instance === instance) {
       this.refresh(service);
       this.persistInstance(service, lane, instance);
+    } else {
+      this.persistPending(instance);
     }
   }
 
@@ -222,6 +270,9 @@ export class Supervisor {
         this.store.update((state) => {
           const record = state.lanes[key];
           if (record === undefined || this.lanes.get(key)?.instance !== instance) return undefined;
+          if (instance && state.pending?.[instance.id] !== undefined) {
+            state = withPendingInstance(state, instance.id, undefined);
+          }
           const next: LaneRecord = instance
             ? {
                 ...record,
@@ -233,7 +284,7 @@ export class Supervisor {
                 },
               }
             : { ...record, instance: undefined };
-          if (JSON.stringify(next.instance) === JSON.stringify(record.instance)) return undefined;
+          if (JSON.stringify(next.instance) === JSON.stringify(record.instance)) return state;
           return withLaneRecord(state, key, next);
         }),
       )
@@ -243,7 +294,7 @@ export class Supervisor {
   /** Recomputes the registry answer and the gateway table of `service` from the current instances. */
   private refresh(service: string): void {
     const registryInstances = [];
-    const healthy = new Map<string, { id: string; port: number }[]>();
+    const registered = new Map<string, { id: string; port: number; healthy: boolean }[]>();
     const deployed = new Set<string>();
     for (const slot of this.lanes.values()) {
       if (slot.record.service === service) deployed.add(slot.record.lane);
@@ -251,10 +302,11 @@ export class Supervisor {
       const i = slot.instance;
       if (i.state === 'stopping' || i.state === 'stopped') continue;
       registryInstances.push({ id: i.id, lane: slot.record.lane, port: i.port, healthy: i.healthy });
-      if (i.healthy) healthy.set(slot.record.lane, [{ id: i.id, port: i.port }]);
+      // A registered target stays in its group while unhealthy: the gateway fails open as the ALB does.
+      if (i.registered) registered.set(slot.record.lane, [{ id: i.id, port: i.port, healthy: i.healthy }]);
     }
     this.registry.setInstances(service, registryInstances);
-    this.gateways.get(service)?.setRoutes({ baseline: this.spec.baseline, lanes: healthy, deployed });
+    this.gateways.get(service)?.setRoutes({ baseline: this.spec.baseline, lanes: registered, deployed });
   }
 
   /** Runs `fn` with the lane's in-process lock (one deploy or removal of a lane at a time). */
@@ -281,16 +333,23 @@ export class Supervisor {
       await this.ensureGateway(command.service, command.gatewayPort);
       const old = this.lanes.get(key);
       const now = new Date().toISOString();
-      const previous =
-        old === undefined
-          ? undefined
-          : old.record.commit !== command.commit || !sameConfig(old.record.config, command.config)
-            ? {
-                commit: old.record.commit,
-                branch: old.record.branch,
-                ...(old.record.config ? { config: old.record.config } : {}),
-              }
-            : old.record.previous;
+      const changed =
+        old !== undefined &&
+        (old.record.commit !== command.commit || !sameConfig(old.record.config, command.config));
+      const previous = !changed
+        ? old?.record.previous
+        : {
+            commit: old.record.commit,
+            branch: old.record.branch,
+            ...(old.record.config ? { config: old.record.config } : {}),
+          };
+      const olderHistory = old?.record.history ?? (old?.record.previous ? [old.record.previous] : []);
+      const history = !changed
+        ? old?.record.history
+        : [
+            previous!,
+            ...olderHistory.filter((v) => v.commit !== previous!.commit && v.commit !== command.commit),
+          ].slice(0, KEPT_VERSIONS);
       const record: LaneRecord = {
         service: command.service,
         lane: command.lane,
@@ -302,32 +361,58 @@ export class Supervisor {
         gatewayPort: command.gatewayPort,
         ...(command.config && Object.keys(command.config).length > 0 ? { config: command.config } : {}),
         ...(previous ? { previous } : {}),
+        ...(history && history.length > 0 ? { history } : {}),
         createdAt: old?.record.createdAt ?? now,
         updatedAt: now,
       };
       const instance = await this.spawn(record);
+      this.unattached.add(instance);
       try {
         await instance.waitHealthy(this.spec.healthTimeoutMs ?? 60_000);
       } catch (error) {
         await instance.stop();
+        await this.store.update((state) => withPendingInstance(state, instance.id, undefined));
         throw new ControlError(422, (error as Error).message);
+      } finally {
+        this.unattached.delete(instance);
       }
       const withInstance: LaneRecord = {
         ...record,
         instance: { id: instance.id, pid: instance.pid, port: instance.port, startedAt: instance.startedAt },
       };
-      await this.store.update((state) => withLaneRecord(state, key, withInstance));
+      const previousInstance = old?.instance;
+      await this.store.update((state) => {
+        let next = withPendingInstance(withLaneRecord(state, key, withInstance), instance.id, undefined);
+        if (previousInstance) {
+          next = withPendingInstance(next, previousInstance.id, {
+            id: previousInstance.id,
+            service: command.service,
+            lane: command.lane,
+            pid: previousInstance.pid,
+            port: previousInstance.port,
+            phase: 'draining',
+          });
+        }
+        return next;
+      });
       const slot: Slot = { record: withInstance, instance };
       this.lanes.set(key, slot);
       this.refresh(command.service);
-      if (old?.instance) await this.drainAndStop(command.service, old.instance);
+      if (previousInstance) {
+        this.unattached.add(previousInstance);
+        await this.drainAndStop(command.service, previousInstance).finally(() =>
+          this.unattached.delete(previousInstance),
+        );
+        await this.store.update((state) => withPendingInstance(state, previousInstance.id, undefined));
+      }
       return this.describe(slot);
     });
   }
 
   private async drainAndStop(service: string, instance: Instance): Promise<void> {
     const gateway = this.gateways.get(service);
-    const deadline = Date.now() + 10_000;
+    // Requests in flight may finish for up to the gateway's idle timeout (no answer takes longer without a 504).
+    const deadline = Date.now() + (gateway?.limits.idleTimeoutMs ?? 60_000);
     await new Promise((r) => setTimeout(r, this.spec.drainMs ?? 2_500));
     while (gateway && gateway.inFlight(instance.id) > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
@@ -358,7 +443,7 @@ export class Supervisor {
     const i = slot.instance;
     const gateway = this.gateways.get(slot.record.service);
     const routed =
-      i?.healthy === true &&
+      i?.registered === true &&
       (slot.record.lane === this.spec.baseline ||
         (gateway?.routedLanes().includes(slot.record.lane) ?? false));
     return {
@@ -375,6 +460,8 @@ export class Supervisor {
               restarts: i.restarts,
               startedAt: i.startedAt,
               ...(i.lastExit ? { lastExit: i.lastExit } : {}),
+              healthChanges: i.healthChanges,
+              transitions: [...i.transitions],
             },
           }
         : {}),
@@ -390,11 +477,15 @@ export class Supervisor {
   async shutdown(): Promise<void> {
     if (this.stopping) return this.closed;
     this.stopping = true;
-    await Promise.all([...this.lanes.values()].map((slot) => slot.instance?.stop()));
+    await Promise.all([
+      ...[...this.lanes.values()].map((slot) => slot.instance?.stop()),
+      ...[...this.unattached].map((instance) => instance.stop()),
+    ]);
     await this.persisting;
     await this.store
       .update((state) => {
         let next = state;
+        for (const instance of this.unattached) next = withPendingInstance(next, instance.id, undefined);
         for (const [key, record] of Object.entries(state.lanes)) {
           if (record.instance) next = withLaneRecord(next, key, { ...record, instance: undefined });
         }

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { UsageError } from '../exit-codes.js';
 import { type Io, progressPrinter } from '../output.js';
 import { loadProject } from '../project.js';
 
@@ -24,6 +25,8 @@ export const BUILT_IN_DEMO = fileURLToPath(new URL('../../demo/lanes.yaml', impo
 
 /** Runs `lanes demo`; returns the exit code (1 when a route was not the expected one). */
 export async function demo(io: Io, options: DemoCommandOptions): Promise<number> {
+  // Options are checked before anything is done.
+  const basePort = options.basePort === undefined ? undefined : parseBasePort(options.basePort);
   const builtIn = options.config === undefined;
   const { config, root } = await loadProject(io.cwd, options.config ?? BUILT_IN_DEMO);
   const { runDemo } = await import('@ecs-lanes/local');
@@ -33,11 +36,20 @@ export async function demo(io: Io, options: DemoCommandOptions): Promise<number>
     // The built-in example lives inside the installed package: its demo project goes to the working directory.
     ...(builtIn ? { dir: path.join(io.cwd, '.lanes', 'demo') } : {}),
     keep: options.keep ?? false,
-    ...(options.basePort ? { basePort: Number(options.basePort) } : {}),
+    ...(basePort !== undefined ? { basePort } : {}),
     out: io.out,
     progress: progressPrinter(io),
   });
   return result.ok ? 0 : 1;
+}
+
+/** `--base-port`: a whole number from 1024 to 65000. @throws UsageError */
+export function parseBasePort(text: string): number {
+  const port = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(port) || port < 1024 || port > 65_000) {
+    throw new UsageError(`--base-port must be a whole number from 1024 to 65000, not "${text}"`);
+  }
+  return port;
 }
 
 /** Registers `lanes demo`. */

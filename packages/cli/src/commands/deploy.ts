@@ -22,17 +22,35 @@ export interface DeployOptions extends CommonOptions {
 /** Runs `lanes deploy`; returns the exit code. */
 export async function deploy(io: Io, service: string, options: DeployOptions): Promise<number> {
   const { target, ref } = await openLane(io, options, service, options.lane);
-  const result = await target.deploy(
-    {
-      ...ref,
-      ...(options.branch ? { branch: options.branch } : {}),
-      dryRun: options.dryRun ?? false,
-      wait: options.wait ?? true,
-    },
-    progressPrinter(io),
+  const result = await whileInterruptible((signal) =>
+    target.deploy(
+      {
+        ...ref,
+        ...(options.branch !== undefined ? { branch: options.branch } : {}),
+        dryRun: options.dryRun ?? false,
+        wait: options.wait ?? true,
+        signal,
+      },
+      progressPrinter(io),
+    ),
   );
   printDeployResult(io, result, options.json ?? false, 'deployed');
   return 0;
+}
+
+/**
+ * Runs `fn` with a signal aborted by Ctrl-C (SIGINT), so that the target stops waiting and says in which state it
+ * left the lane (exit code 130).
+ */
+export async function whileInterruptible<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new Error('interrupted (SIGINT)'));
+  process.once('SIGINT', onSigint);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 /** Prints a deploy or rollback result: JSON, or the actions and the lane's URL. */

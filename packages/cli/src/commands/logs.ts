@@ -19,6 +19,7 @@ import {
   UserError,
 } from '@ecs-lanes/core';
 import type { Command } from 'commander';
+import { UsageError } from '../exit-codes.js';
 import { checkLane, resolveEnvironment } from '../lane-command.js';
 import type { Io } from '../output.js';
 import { loadProject, type Project } from '../project.js';
@@ -99,10 +100,11 @@ export async function logs(io: Io, service: string, options: LogsOptions): Promi
   const env = environmentOf(project, io, options.env);
   findService(project.config, service);
   const lane = checkLane(options.lane ?? env.baselineLane);
-  const limit = Number(options.lines ?? 100);
-  if (!Number.isInteger(limit) || limit < 0) {
-    throw new UserError(`-n/--lines must be a whole number of lines, 0 for all (got "${options.lines}")`);
+  const lines = options.lines ?? '100';
+  if (!/^\d+$/.test(lines.trim())) {
+    throw new UsageError(`-n/--lines must be a whole number of lines (0 for all), not "${lines}"`);
   }
+  const limit = Number(lines);
   let since: number | undefined;
   if (options.since !== undefined) {
     try {

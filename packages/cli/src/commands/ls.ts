@@ -6,6 +6,7 @@ import type { LaneSummary } from '@ecs-lanes/core';
 import type { Command } from 'commander';
 import { type CommonOptions, openLaneContext, setExitCode, withCommonOptions } from '../lane-command.js';
 import { type Io, printJson, table } from '../output.js';
+import { loadProject, type Project } from '../project.js';
 
 /** Options of `lanes ls`. */
 export interface LsOptions extends CommonOptions {
@@ -42,9 +43,23 @@ export function lanesTable(lanes: readonly LaneSummary[], now: number): string {
   );
 }
 
+/**
+ * The environment `lanes ls` lists without `--env` and `$LANES_ENV`: the only environment, else the only local
+ * one (as `lanes up` picks it), else none (the usual "pass --env" error follows).
+ */
+export function defaultLsEnvironment(project: Project, io: Io, env: string | undefined): string | undefined {
+  if (env !== undefined || io.env.LANES_ENV) return env;
+  const envs = project.config.environments;
+  if (envs.length === 1) return undefined;
+  const locals = envs.filter((e) => e.target === 'local');
+  return locals.length === 1 ? locals[0]!.name : undefined;
+}
+
 /** Runs `lanes ls`; returns the exit code. */
 export async function ls(io: Io, options: LsOptions): Promise<number> {
-  const { target, env } = await openLaneContext(io, options);
+  const project = await loadProject(io.cwd, options.config);
+  const envName = defaultLsEnvironment(project, io, options.env);
+  const { target, env } = await openLaneContext(io, { ...options, ...(envName ? { env: envName } : {}) });
   const lanes = await target.list(options.service ? { service: options.service } : {});
   if (options.json) printJson(io, lanes);
   else if (lanes.length === 0)
@@ -63,7 +78,7 @@ export function registerLs(program: Command, io: Io): void {
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ lanes ls --env local\n  $ lanes ls --env dev --service orders --json',
+      '\nWithout --env (and $LANES_ENV): the only environment, else the only local one.\n\nExamples:\n  $ lanes ls --env local\n  $ lanes ls --env dev --service orders --json',
     )
     .action(async (opts: LsOptions, command: Command) => {
       setExitCode(command, await ls(io, opts));

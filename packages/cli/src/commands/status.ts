@@ -17,7 +17,7 @@ export async function status(io: Io, service: string, options: StatusOptions): P
   const { target, ref } = await openLane(io, options, service, options.lane);
   const report = await target.status(ref);
   if (options.json) {
-    printJson(io, report);
+    printJson(io, { summary: report.summary, details: detailsObject(report.details) });
     return 0;
   }
   io.out(lanesTable([report.summary], Date.now()));
@@ -31,6 +31,20 @@ export async function status(io: Io, service: string, options: StatusOptions): P
     );
   }
   return 0;
+}
+
+/**
+ * The details of a status report as one JSON object: each label in camelCase a key (`health changes` →
+ * `healthChanges`), its value a string (a label given twice: both values joined with `; `). Documented in
+ * docs/cli.md.
+ */
+export function detailsObject(details: readonly (readonly [string, string])[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [label, value] of details) {
+    const key = label.replace(/ ([a-z])/g, (_m, c: string) => c.toUpperCase());
+    out[key] = out[key] === undefined ? value : `${out[key]}; ${value}`;
+  }
+  return out;
 }
 
 /** Registers `lanes status`. */
