@@ -4,10 +4,15 @@
  */
 export * from './alb-match.js';
 export * from './config.js';
+export * from './cost.js';
 export * from './discovery.js';
+export * from './gc.js';
 export * from './lane.js';
 export * from './lane-stack.js';
+export * from './lifecycle.js';
 export * from './naming.js';
+export * from './not-expired.js';
+export * from './policy.js';
 export * from './priority.js';
 export * from './stack-parameters.js';
 export * from './target.js';
