@@ -102,6 +102,11 @@ export interface DeployLaneRequest extends LaneRef {
   /** Walk the same path and stop before the first side effect. @default false */
   readonly dryRun?: boolean;
   /**
+   * Time to live from this deploy, as a duration (`3d`, `12h`); a redeploy moves the expiry. Ignored for the
+   * baseline, which never expires. @default the environment's policy.defaultTtl
+   */
+  readonly ttl?: string;
+  /**
    * Wait until the lane serves (or the deploy fails). With false, return once the deploy has started
    * (on AWS: the pipeline execution id in {@link DeployResult.executionId}). @default true
    */

@@ -13,18 +13,29 @@ import { appendFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   assertLaneName,
+  assertStillExpired,
+  checkDeployPolicy,
   type DeployLaneRequest,
   type DeployResult,
+  type ExtendLaneRequest,
+  type ExtendResult,
+  estimateLaneCost,
+  expiryFor,
   findService,
   InvalidLaneNameError,
+  type LaneCost,
   type LaneRef,
   type LaneState,
   type LaneStatusReport,
   type LaneSummary,
   type LanesConfig,
   type LaneTarget,
+  type ListenerBudget,
   type LocalEnvironmentConfig,
+  laneFootprint,
   type ProgressListener,
+  pricesFor,
+  type RemoveLaneRequest,
   type RemoveResult,
   type ServiceConfig,
   servicesInStartOrder,
@@ -36,7 +47,8 @@ import {
 import { ControlApiError, callControl, ensureSupervisor, findSupervisor } from './client.js';
 import { GATEWAY_LANE_HEADER } from './gateway.js';
 import { type AppSource, checkout, removeWorktree, resolveSource, WORKING_TREE } from './git.js';
-import { withLock } from './lock.js';
+import { lockHolder, withLock } from './lock.js';
+import { localOwner } from './owner.js';
 import {
   type LocalPaths,
   type LocalPorts,
@@ -47,7 +59,7 @@ import {
   localPorts,
 } from './paths.js';
 import { stopOrphan, tailFile } from './process.js';
-import { StateStore, withLaneRecord } from './state.js';
+import { type LaneRecord, type LocalState, StateStore, withLaneRecord } from './state.js';
 import type { DeployCommand, RuntimeLane, SupervisorSpec } from './supervisor.js';
 
 /** Options of {@link createLocalTarget}. */
@@ -58,6 +70,10 @@ export interface LocalTargetOptions {
   readonly root: string;
   /** Supervisor tuning (tests shorten the drain time). @default the supervisor's defaults */
   readonly supervisor?: Pick<SupervisorSpec, 'drainMs' | 'healthTimeoutMs' | 'timings'>;
+  /** The clock expiry is computed and judged by, in ms since the epoch (tests pass a fake one). @default Date.now */
+  readonly now?: () => number;
+  /** Who deploys, recorded as a new lane's owner. @default the git author of `root`, else the OS user */
+  readonly owner?: string;
 }
 
 /** The local target of one environment. */
@@ -82,6 +98,8 @@ export class LocalEnvironment implements LaneTarget {
   readonly ports: LocalPorts;
   private readonly store: StateStore;
   private readonly tuning: LocalTargetOptions['supervisor'];
+  private readonly now: () => number;
+  private readonly owner: string | undefined;
 
   constructor(options: LocalTargetOptions) {
     this.config = options.config;
@@ -91,6 +109,13 @@ export class LocalEnvironment implements LaneTarget {
     this.ports = localPorts(this.config, this.env);
     this.store = new StateStore(this.paths.stateFile, this.paths.stateLock);
     this.tuning = options.supervisor;
+    this.now = options.now ?? Date.now;
+    this.owner = options.owner;
+  }
+
+  /** Where this environment's policy lives in lanes.yaml, for messages. */
+  private get policyPath(): string {
+    return `environments[${this.config.environments.indexOf(this.env)}].policy`;
   }
 
   /** The URL of a service's gateway. */
@@ -160,6 +185,26 @@ export class LocalEnvironment implements LaneTarget {
   async deploy(request: DeployLaneRequest, progress?: ProgressListener): Promise<DeployResult> {
     const service = this.checkRef(request);
     const branch = request.branch ?? service.appRepo.branch;
+    const state = await this.store.read();
+    const baseline = request.lane === this.env.baselineLane;
+    // Refused up front, before any checkout, build or process: the policy, the rule budget and the TTL.
+    checkDeployPolicy({
+      policy: this.env.policy,
+      policyPath: this.policyPath,
+      service: service.name,
+      lane: request.lane,
+      baselineLane: this.env.baselineLane,
+      lanes: Object.values(state.lanes),
+      budget: this.budgetOf(service.name, state),
+      footprint: laneFootprint(baseline, service.blueGreen.enabled),
+    });
+    const expiresAt = expiryFor({
+      baseline,
+      ...(request.ttl === undefined ? {} : { ttl: request.ttl }),
+      policy: this.env.policy,
+      policyPath: this.policyPath,
+      now: this.now(),
+    });
     return this.deployRev(
       request,
       service,
@@ -168,6 +213,7 @@ export class LocalEnvironment implements LaneTarget {
       request.branch !== undefined,
       request.dryRun ?? false,
       progress,
+      expiresAt,
     );
   }
 
@@ -185,7 +231,17 @@ export class LocalEnvironment implements LaneTarget {
       );
     }
     const branch = ref.to === undefined ? (record.previous?.branch ?? record.branch) : record.branch;
-    return this.deployRev(ref, service, target, branch, true, ref.dryRun ?? false, progress);
+    // A rollback keeps the lane's expiry.
+    return this.deployRev(
+      ref,
+      service,
+      target,
+      branch,
+      true,
+      ref.dryRun ?? false,
+      progress,
+      record.expiresAt,
+    );
   }
 
   private async deployRev(
@@ -196,6 +252,7 @@ export class LocalEnvironment implements LaneTarget {
     explicit: boolean,
     dryRun: boolean,
     progress?: ProgressListener,
+    expiresAt?: string,
   ): Promise<DeployResult> {
     const local = service.local;
     const localPath = service.appRepo.localPath;
@@ -218,6 +275,7 @@ export class LocalEnvironment implements LaneTarget {
         ? `route ${this.gatewayUrl(ref.service)} (default) to it`
         : `route ${this.gatewayUrl(ref.service)} requests with tracestate ctx=lane:${ref.lane} to it`,
       'stop the previous instance of the lane, if any',
+      expiresAt ? `expire the lane at ${expiresAt}` : 'the baseline never expires',
     ];
     const result = {
       service: ref.service,
@@ -246,6 +304,8 @@ export class LocalEnvironment implements LaneTarget {
           run: local.run,
           healthPath: service.healthPath,
           gatewayPort: this.gatewayPort(ref.service),
+          owner: this.owner ?? (await localOwner(this.root)),
+          ...(expiresAt ? { expiresAt } : {}),
         };
         let runtime: RuntimeLane;
         try {
@@ -318,10 +378,7 @@ export class LocalEnvironment implements LaneTarget {
   // remove
   // -------------------------------------------------------------------------------------------------------------
 
-  async remove(
-    ref: LaneRef & { readonly force?: boolean; readonly dryRun?: boolean },
-    progress?: ProgressListener,
-  ): Promise<RemoveResult> {
+  async remove(ref: RemoveLaneRequest, progress?: ProgressListener): Promise<RemoveResult> {
     this.checkRef(ref);
     if (ref.lane === this.env.baselineLane && !ref.force) {
       throw new UserError(
@@ -331,6 +388,7 @@ export class LocalEnvironment implements LaneTarget {
     const key = laneKey(ref.service, ref.lane);
     const record = (await this.store.read()).lanes[key];
     if (record === undefined) throw this.noLane(ref);
+    assertStillExpired(ref, record.expiresAt);
     const actions = [
       ref.lane === this.env.baselineLane
         ? `remove the default route of ${this.gatewayUrl(ref.service)}`
@@ -343,6 +401,10 @@ export class LocalEnvironment implements LaneTarget {
     await withLock(
       laneLockFile(this.paths, ref.service, ref.lane),
       async () => {
+        // Under the lane's lock: a deploy or extend since the check above may have moved the expiry.
+        const now = (await this.store.read()).lanes[key];
+        if (now === undefined) return;
+        assertStillExpired(ref, now.expiresAt);
         const running = await findSupervisor(this.paths, this.env.name);
         progress?.({
           phase: 'route',
@@ -383,7 +445,15 @@ export class LocalEnvironment implements LaneTarget {
           undefined,
           10_000,
         );
-        return { running: true, lanes };
+        // The state file is where `lanes extend` writes: its lifecycle wins over the supervisor's memory.
+        const state = await this.store.read();
+        return {
+          running: true,
+          lanes: lanes.map((l) => {
+            const stored = state.lanes[laneKey(l.record.service, l.record.lane)];
+            return stored ? { ...l, record: { ...l.record, ...lifecycleOf(stored) } } : l;
+          }),
+        };
       } catch {
         // fall through to the state file
       }
@@ -395,9 +465,23 @@ export class LocalEnvironment implements LaneTarget {
   async list(filter?: { readonly service?: string }): Promise<LaneSummary[]> {
     if (filter?.service !== undefined) findServiceOrUserError(this.config, filter.service);
     const { running, lanes } = await this.runtime();
-    return lanes
-      .filter((l) => filter?.service === undefined || l.record.service === filter.service)
-      .map((l) => this.summary(l, running))
+    const selected = lanes.filter(
+      (l) => filter?.service === undefined || l.record.service === filter.service,
+    );
+    const busy = await Promise.all(
+      selected.map((l) => lockHolder(laneLockFile(this.paths, l.record.service, l.record.lane), 900_000)),
+    );
+    return selected
+      .map((l, i) => {
+        const summary = this.summary(l, running);
+        const holder = busy[i];
+        return holder
+          ? {
+              ...summary,
+              removeBlocked: `a lanes command (pid ${holder.pid}) holds the lane's lock since ${new Date(holder.at).toISOString()}; gc tries again next run`,
+            }
+          : summary;
+      })
       .sort(
         (a, b) =>
           a.service.localeCompare(b.service) ||
@@ -440,7 +524,106 @@ export class LocalEnvironment implements LaneTarget {
       healthy: instance?.healthy ? 1 : 0,
       createdAt: record.createdAt,
       url: this.gatewayUrl(record.service),
+      ...lifecycleOf(record),
+      ...this.costOf(record.service),
     };
+  }
+
+  /**
+   * What a lane would cost on the AWS environment this one mirrors (`mirrors` in lanes.yaml): the service's
+   * size and desired count at that environment's prices. Without `mirrors`, no estimate, and a note saying so.
+   */
+  private costOf(serviceName: string): { cost?: LaneCost; costNote: string } {
+    const mirror = this.env.mirrors
+      ? this.config.environments.find((e) => e.name === this.env.mirrors)
+      : undefined;
+    if (mirror === undefined || mirror.target !== 'aws') {
+      return {
+        costNote: `local lanes cost nothing on AWS; set mirrors: <aws environment> on ${this.env.name} in lanes.yaml to see what they would cost there`,
+      };
+    }
+    const service = findService(this.config, serviceName);
+    const prices = pricesFor(mirror.region, mirror.prices);
+    if (prices === undefined) {
+      return {
+        costNote: `no Fargate prices for ${mirror.region} (the region of ${mirror.name}) in the price table; add prices to environment ${mirror.name} in lanes.yaml`,
+      };
+    }
+    return {
+      cost: estimateLaneCost({
+        tasks: service.desiredCount,
+        cpu: service.cpu,
+        memory: service.memory,
+        prices,
+        ...(service.blueGreen.enabled ? { blueGreenBakeMinutes: service.blueGreen.bakeTimeMinutes } : {}),
+        mirrors: mirror.name,
+      }),
+      costNote: `what this lane would cost in ${mirror.name} (${mirror.region}); it costs nothing here`,
+    };
+  }
+
+  /** The rule budget of a service's gateway, counted as its ALB would count the same lanes. */
+  private budgetOf(serviceName: string, state: LocalState): ListenerBudget {
+    const service = findService(this.config, serviceName);
+    let rules = 0;
+    let targetGroups = 1; // the default target group of the baseline
+    for (const record of Object.values(state.lanes)) {
+      if (record.service !== serviceName) continue;
+      const f = laneFootprint(record.lane === this.env.baselineLane, service.blueGreen.enabled);
+      rules += f.rules;
+      targetGroups += f.targetGroups;
+    }
+    return {
+      service: serviceName,
+      listener: this.gatewayUrl(serviceName),
+      rules: { used: rules, quota: this.env.policy.listenerRuleQuota },
+      targetGroups: { used: targetGroups, quota: this.env.policy.targetGroupQuota },
+    };
+  }
+
+  async budgets(filter?: { readonly service?: string }): Promise<ListenerBudget[]> {
+    if (filter?.service !== undefined) findServiceOrUserError(this.config, filter.service);
+    const state = await this.store.read();
+    return this.config.services
+      .filter((s) => filter?.service === undefined || s.name === filter.service)
+      .map((s) => this.budgetOf(s.name, state));
+  }
+
+  async extend(request: ExtendLaneRequest, progress?: ProgressListener): Promise<ExtendResult> {
+    this.checkRef(request);
+    if (request.lane === this.env.baselineLane) {
+      throw new UserError(
+        `lane ${request.lane} is the baseline of ${request.service}: it never expires, so there is nothing to extend`,
+      );
+    }
+    const key = laneKey(request.service, request.lane);
+    const expiresAt = expiryFor({
+      baseline: false,
+      ...(request.ttl === undefined ? {} : { ttl: request.ttl }),
+      policy: this.env.policy,
+      policyPath: this.policyPath,
+      now: this.now(),
+    })!;
+    const before = (await this.store.read()).lanes[key];
+    if (before === undefined) throw this.noLane(request);
+    const base = { service: request.service, env: this.env.name, lane: request.lane };
+    const previous = before.expiresAt ? { previousExpiresAt: before.expiresAt } : {};
+    if (request.dryRun) return { ...base, dryRun: true, ...previous, expiresAt };
+    let found = true;
+    await this.store.update((state) => {
+      const record = state.lanes[key];
+      if (record === undefined) {
+        found = false;
+        return undefined;
+      }
+      return withLaneRecord(state, key, { ...record, expiresAt });
+    });
+    if (!found) throw this.noLane(request);
+    progress?.({
+      phase: 'extend',
+      message: `${request.service}/${request.lane} now expires at ${expiresAt}`,
+    });
+    return { ...base, dryRun: false, ...previous, expiresAt };
   }
 
   async status(ref: LaneRef): Promise<LaneStatusReport> {
@@ -465,6 +648,8 @@ export class LocalEnvironment implements LaneTarget {
         `${this.registryUrl}/v1/discover?namespace=${this.env.name}.local&service=${record.service}`,
       ],
       ['log', laneLogFile(this.paths, record.service, record.lane)],
+      ['owner', record.owner ?? '-'],
+      ['expires', record.expiresAt ?? 'never'],
     ];
     if (instance) {
       details.push(
@@ -620,6 +805,15 @@ function findServiceOrUserError(config: LanesConfig, name: string): ServiceConfi
     if (error instanceof UnknownNameError) throw new UserError(error.message, { cause: error });
     throw error;
   }
+}
+
+/** The lifecycle fields of a state record, for a summary. */
+function lifecycleOf(record: LaneRecord): Pick<LaneRecord, 'owner' | 'deployedAt' | 'expiresAt'> {
+  return {
+    ...(record.owner ? { owner: record.owner } : {}),
+    ...(record.deployedAt ? { deployedAt: record.deployedAt } : {}),
+    ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
+  };
 }
 
 function shortOf(commit: string): string {

@@ -62,6 +62,10 @@ export interface DeployCommand {
   readonly run: string;
   readonly healthPath: string;
   readonly gatewayPort: number;
+  /** Who deploys (kept as the owner when the lane exists already). */
+  readonly owner?: string;
+  /** The lane's new expiry (ISO 8601); absent: never expires. */
+  readonly expiresAt?: string;
 }
 
 /** An error with an HTTP status for the control API. */
@@ -293,6 +297,9 @@ export class Supervisor {
         ...(previous ? { previous } : {}),
         createdAt: old?.record.createdAt ?? now,
         updatedAt: now,
+        ...(old?.record.owner || command.owner ? { owner: old?.record.owner ?? command.owner } : {}),
+        deployedAt: now,
+        ...(command.expiresAt ? { expiresAt: command.expiresAt } : {}),
       };
       const instance = await this.spawn(record);
       try {
