@@ -21,6 +21,7 @@ import {
   UserError,
 } from '@ecs-lanes/core';
 import { type AwsContext, checkLane, imageTagOf, serviceExports, serviceOf } from './context.js';
+import { callerArn, checkLanePolicy, lifecycleForDeploy } from './lane-lifecycle.js';
 import { withThrottleRetry } from './retry.js';
 import { StackDeployError, type StackDeployResult } from './stacks.js';
 
@@ -40,6 +41,12 @@ export interface LaneStackRequest {
   /** Branch the image was built from. */
   readonly branch: string;
   readonly dryRun?: boolean;
+  /** Time to live from this deploy (`3d`). @default the environment's policy.defaultTtl */
+  readonly ttl?: string;
+  /** Who deploys, recorded as a new lane's owner. @default the caller's ARN */
+  readonly owner?: string;
+  /** Keep the lane's expiry and skip the policy (a rollback of an existing lane). @default false */
+  readonly keepExpiry?: boolean;
 }
 
 /** A lane stack's parameters, tags and the priority chosen. */
@@ -141,6 +148,9 @@ export async function planLaneStack(
   const current = await ctx.stacks.describe(names.stack);
   const previousHistory = (current?.Tags ?? []).find((t) => t.Key === IMAGE_HISTORY_TAG)?.Value ?? '';
   const tag = imageTagOf(request.imageUri);
+  const currentTags = current
+    ? Object.fromEntries((current.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))
+    : undefined;
   const tags = {
     ...laneStackTags(
       ctx.config,
@@ -148,6 +158,13 @@ export async function planLaneStack(
       { branch: request.branch, imageTag: tag },
     ),
     [IMAGE_HISTORY_TAG]: imageHistory(tag, previousHistory),
+    ...lifecycleForDeploy(ctx, {
+      lane,
+      currentTags,
+      owner: request.owner ?? (await callerArn(ctx)),
+      ...(request.ttl ? { ttl: request.ttl } : {}),
+      ...(request.keepExpiry ? { keepExpiry: true } : {}),
+    }),
   };
   const parameters = laneStackParameters({
     config: ctx.config,
@@ -209,6 +226,8 @@ export async function deployLaneStack(
   progress: ProgressListener = () => {},
 ): Promise<StackDeployResult & { readonly plan: LaneStackPlan }> {
   const avoid = new Set<number>();
+  // The policy, the TTL and the ALB's budget, before anything changes (a rollback keeps an existing lane).
+  if (!request.keepExpiry) await checkLanePolicy(ctx, request);
   const templateBody = await ctx.templates.laneStackTemplate();
   for (let attempt = 1; ; attempt++) {
     let plan = await planLaneStack(ctx, request, avoid);

@@ -21,6 +21,7 @@
  *
  * Every call waits a simulated latency on the injected clock, so concurrent callers interleave for real.
  */
+
 import { createHash } from 'node:crypto';
 import {
   type AlbHttpHeaderCondition,
@@ -33,6 +34,7 @@ import {
 import type { Clock } from '../clock.js';
 import { MAX_TEMPLATE_BODY_BYTES } from '../templates.js';
 import { failedRuleAssertion, withConditions } from './conditions.js';
+import { DEFAULT_ELB_QUOTAS, type ElbQuotas, ruleQuotaError } from './elb-quotas.js';
 import {
   creationOrder,
   deletionOrder,
@@ -268,6 +270,8 @@ export interface FakeAwsOptions {
   readonly account?: string;
   readonly region?: string;
   readonly latencies?: Partial<FakeLatencies>;
+  /** ELB quotas per load balancer (elb-quotas.ts). @default AWS's defaults, 100 rules and 100 target groups */
+  readonly elbQuotas?: Partial<ElbQuotas>;
 }
 
 type Handler = (input: Record<string, unknown>) => unknown;
@@ -278,6 +282,8 @@ export class FakeAws {
   readonly account: string;
   readonly region: string;
   readonly latencies: FakeLatencies;
+  /** The ELB quotas enforced on listener rules. */
+  readonly elbQuotas: ElbQuotas;
   /** Image URIs (or tags) whose tasks never become healthy: their deployments trip the circuit breaker. */
   readonly badImages = new Set<string>();
   /** Every call, in order, as `Service:Operation`. */
@@ -313,11 +319,14 @@ export class FakeAws {
     this.account = options.account ?? '111122223333';
     this.region = options.region ?? 'us-east-1';
     this.latencies = { ...DEFAULT_LATENCIES, ...options.latencies };
+    this.elbQuotas = { ...DEFAULT_ELB_QUOTAS, ...options.elbQuotas };
     this.handlers = {
       // CloudFormation
       DescribeStacks: (i) => this.describeStacks(i),
       DescribeStackEvents: (i) => this.describeStackEvents(i),
       DescribeStackResources: (i) => this.describeStackResources(i),
+      // GetTemplate: the template of the stack's current state (API_GetTemplate.html, Stage "Original").
+      GetTemplate: (i) => ({ TemplateBody: this.requireStack(i.StackName as string).state?.template }),
       CreateChangeSet: (i) => this.createChangeSet(i),
       DescribeChangeSet: (i) => this.describeChangeSet(i),
       ExecuteChangeSet: (i) => this.executeChangeSet(i),
@@ -1508,6 +1517,17 @@ export class FakeAws {
       );
     }
     const existing = physicalId ? listener.rules.find((r) => r.arn === physicalId) : undefined;
+    const quota = ruleQuotaError(
+      [...this.listeners.values()].filter((l) => l.loadBalancerArn === listener.loadBalancerArn),
+      { targetGroupArn: tg, ...(existing ? { replaces: existing.arn } : {}) },
+      this.elbQuotas,
+    );
+    if (quota) {
+      throw new ResourceFailure(
+        'ListenerRule',
+        `Resource handler returned message: "${quota.message} (Service: ElasticLoadBalancingV2, Status Code: 400, Request ID: ${this.id()})" (HandlerErrorCode: ServiceLimitExceeded) [${quota.code}]`,
+      );
+    }
     if (existing) {
       existing.priority = priority;
       existing.conditions = conditions;

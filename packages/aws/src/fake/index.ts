@@ -4,6 +4,7 @@
  * shared-stack templates) and a CloudFormation condition evaluator. Test support: not for production use.
  */
 export * from './conditions.js';
+export * from './elb-quotas.js';
 export * from './fake-aws.js';
 export * from './fixtures.js';
 export * from './plug.js';
