@@ -10,6 +10,8 @@ import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDown } from './commands/down.js';
 import { registerEnvDeploy } from './commands/env-deploy.js';
+import { registerExtend } from './commands/extend.js';
+import { registerGc } from './commands/gc.js';
 import { registerLogs } from './commands/logs.js';
 import { registerLs } from './commands/ls.js';
 import { registerPlan } from './commands/plan.js';
@@ -51,6 +53,8 @@ export function createProgram(io: Io): Command {
   registerVerify(program, io);
   registerRollback(program, io);
   registerRm(program, io);
+  registerGc(program, io);
+  registerExtend(program, io);
   registerEnvDeploy(program, io);
   registerServiceBootstrap(program, io);
   registerCi(program, io);
