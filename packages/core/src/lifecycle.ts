@@ -20,6 +20,15 @@ export const LIFECYCLE_TAGS = {
   expiresAt: 'ecs-lanes:expires-at',
 } as const;
 
+/**
+ * The app pipeline's variables `ttl` and `owner` need a default of at least one character
+ * (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_PipelineVariableDeclaration.html, defaultValue):
+ * these values mean "not given" to `lanes ci deploy`.
+ */
+export const PIPELINE_TTL_DEFAULT = 'default';
+/** See {@link PIPELINE_TTL_DEFAULT}. */
+export const PIPELINE_OWNER_UNKNOWN = 'unknown';
+
 /** The lifecycle facts of one lane, as every target reports them. */
 export interface LaneLifecycle {
   /** Who created the lane: an AWS caller ARN, or a git author / OS user locally. */

@@ -18,6 +18,8 @@ import { UserError } from './target.js';
  */
 export const DEFAULT_ALB_QUOTAS = Object.freeze({ rules: 100, targetGroups: 100 });
 
+/** How often the scheduled job of an AWS environment runs `lanes gc`. */
+export const DEFAULT_GC_SCHEDULE = 'rate(1 hour)';
 /** TTL of a lane deployed without `--ttl`. */
 export const DEFAULT_TTL = '3d';
 /** Longest TTL a lane may be given. */
@@ -50,6 +52,18 @@ export const lanePolicySchema = z
     lanePatterns: z.array(lanePattern).min(1, 'list at least one pattern, or remove lanePatterns').optional(),
     /** Rules per ALB, not counting the default rule (raise it when AWS raised yours). @default 100 */
     listenerRuleQuota: z.number().int().min(1).max(10000).default(DEFAULT_ALB_QUOTAS.rules),
+    /**
+     * When the environment layer's scheduled job runs `lanes gc` on AWS (an EventBridge Scheduler expression).
+     * @see https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
+     * @default 'rate(1 hour)'
+     */
+    gcSchedule: z
+      .string()
+      .regex(
+        /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^()]+\))$/,
+        'expected an EventBridge Scheduler expression such as "rate(1 hour)" or "cron(0 3 * * ? *)"',
+      )
+      .default(DEFAULT_GC_SCHEDULE),
     /** Target groups per ALB (a fixed AWS quota; lower it to keep headroom). @default 100 */
     targetGroupQuota: z
       .number()
@@ -77,6 +91,7 @@ export type LanePolicy = z.output<typeof lanePolicySchema>;
 export const DEFAULT_LANE_POLICY: LanePolicy = Object.freeze({
   defaultTtl: DEFAULT_TTL,
   maxTtl: DEFAULT_MAX_TTL,
+  gcSchedule: DEFAULT_GC_SCHEDULE,
   listenerRuleQuota: DEFAULT_ALB_QUOTAS.rules,
   targetGroupQuota: DEFAULT_ALB_QUOTAS.targetGroups,
 });

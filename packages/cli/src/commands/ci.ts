@@ -7,7 +7,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { findService, UserError } from '@ecs-lanes/core';
+import { findService, PIPELINE_OWNER_UNKNOWN, PIPELINE_TTL_DEFAULT, UserError } from '@ecs-lanes/core';
 import type { Command } from 'commander';
 import { awsEnvironment, openAwsContext } from '../aws.js';
 import {
@@ -56,8 +56,9 @@ function lane(options: CiOptions, step: string) {
     lane: options.lane,
     branch: options.branch!,
     imageUri: options.imageUri!,
-    ...(options.ttl ? { ttl: options.ttl } : {}),
-    ...(options.owner ? { owner: options.owner } : {}),
+    // The pipeline's defaults of its ttl and owner variables mean "not given".
+    ...(options.ttl && options.ttl !== PIPELINE_TTL_DEFAULT ? { ttl: options.ttl } : {}),
+    ...(options.owner && options.owner !== PIPELINE_OWNER_UNKNOWN ? { owner: options.owner } : {}),
   };
 }
 
