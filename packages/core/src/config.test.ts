@@ -234,6 +234,7 @@ describe('lanes.yaml: lane policy, prices and mirrors', () => {
     expect(env.policy).toEqual({
       defaultTtl: '3d',
       maxTtl: '14d',
+      gcSchedule: 'rate(1 hour)',
       listenerRuleQuota: 100,
       targetGroupQuota: 100,
     });

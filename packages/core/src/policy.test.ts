@@ -34,6 +34,7 @@ describe('the lane policy', () => {
     expect(lanePolicySchema.parse({})).toEqual({
       defaultTtl: '3d',
       maxTtl: '14d',
+      gcSchedule: 'rate(1 hour)',
       listenerRuleQuota: 100,
       targetGroupQuota: 100,
     });
