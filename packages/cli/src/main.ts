@@ -89,6 +89,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'Show what a command would create, change or delete; change nothing',
     load: async () => (await import('./commands/plan.js')).registerPlan,
   },
+  ui: {
+    summary: 'Show the lane map of an environment in the browser',
+    load: async () => (await import('./commands/ui.js')).registerUi,
+  },
   synth: {
     summary: 'Write the Infra repo: templates, buildspec, pipelines, parameters',
     load: async () => (await import('./commands/synth.js')).registerSynth,
