@@ -22,6 +22,10 @@ export interface CiLaneInput {
   readonly branch: string;
   /** Full image URI with its tag. */
   readonly imageUri: string;
+  /** Time to live (the pipeline variable `ttl`). @default the environment's policy.defaultTtl */
+  readonly ttl?: string;
+  /** Who started the deploy (the pipeline variable `owner`). @default the caller (the build role) */
+  readonly owner?: string;
 }
 
 /**

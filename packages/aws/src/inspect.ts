@@ -20,6 +20,7 @@ import {
   type LaneStatusReport,
   type LaneSummary,
   laneNames,
+  lifecycleFromTags,
   type ProgressListener,
   propagationCheck,
   propagationGateSkip,
@@ -31,6 +32,7 @@ import {
 import { type AwsContext, checkLane, listExports, serviceOf } from './context.js';
 import { errorName } from './errors.js';
 import { historyOf } from './lane-deploy.js';
+import { laneCostOf, removeBlockedOf } from './lane-lifecycle.js';
 import { lastExecutionForLane } from './pipeline.js';
 import { withThrottleRetry } from './retry.js';
 import { isInProgress, parametersOf, tagsOf } from './stacks.js';
@@ -208,6 +210,9 @@ async function summarize(
   const url = albUrl(ctx, lane.service, exports);
   const version = lane.tags[LANE_TAGS.imageTag];
   const branch = lane.tags[LANE_TAGS.branch];
+  const lifecycle = lifecycleFromTags(lane.tags);
+  const desired = ecs?.desiredCount ?? 0;
+  const blocked = removeBlockedOf(lane.stack.StackName ?? '?', lane.stack.StackStatus);
   return {
     service: lane.service,
     env: ctx.env.name,
@@ -222,6 +227,11 @@ async function summarize(
     healthy: health.healthy,
     ...(lane.stack.CreationTime ? { createdAt: lane.stack.CreationTime.toISOString() } : {}),
     ...(url ? { url } : {}),
+    ...(lifecycle.owner ? { owner: lifecycle.owner } : {}),
+    ...(lifecycle.deployedAt ? { deployedAt: lifecycle.deployedAt } : {}),
+    ...(lifecycle.expiresAt ? { expiresAt: lifecycle.expiresAt } : {}),
+    ...laneCostOf(ctx, lane.service, desired),
+    ...(blocked ? { removeBlocked: blocked } : {}),
   };
 }
 
@@ -241,6 +251,8 @@ export async function laneStatus(ctx: AwsContext, ref: LaneRef): Promise<LaneSta
   details.push(['updated', (stack.LastUpdatedTime ?? stack.CreationTime)?.toISOString() ?? '-']);
   details.push(['image', lane.parameters.ImageUri ?? '-']);
   details.push(['history', historyOf(lane.tags).join(' ') || '-']);
+  details.push(['owner', summary.owner ?? '-']);
+  details.push(['expires', summary.expiresAt ?? 'never']);
   if (lane.parameters.RulePriority && lane.parameters.RulePriority !== '0') {
     details.push(['rule priority', lane.parameters.RulePriority]);
   }

@@ -22,6 +22,7 @@ import {
 } from '@ecs-lanes/core';
 import { type AwsContext, checkLane, imageTagOf, serviceExports, serviceOf } from './context.js';
 import { configureLaneTemplate, describeResolvedConfig, type ResolvedConfig } from './lane-config.js';
+import { callerArn, checkLanePolicy, lifecycleForDeploy } from './lane-lifecycle.js';
 import { withThrottleRetry } from './retry.js';
 import { StackDeployError, type StackDeployResult } from './stacks.js';
 
@@ -46,6 +47,12 @@ export interface LaneStackRequest {
    * @default today's effective configuration of the lane
    */
   readonly restoreConfigOf?: string;
+  /** Time to live from this deploy (`3d`). @default the environment's policy.defaultTtl */
+  readonly ttl?: string;
+  /** Who deploys, recorded as a new lane's owner. @default the caller's ARN */
+  readonly owner?: string;
+  /** Keep the lane's expiry and skip the policy (a rollback of an existing lane). @default false */
+  readonly keepExpiry?: boolean;
 }
 
 /** A lane stack's parameters, tags and the priority chosen. */
@@ -147,6 +154,9 @@ export async function planLaneStack(
   const current = await ctx.stacks.describe(names.stack);
   const previousHistory = (current?.Tags ?? []).find((t) => t.Key === IMAGE_HISTORY_TAG)?.Value ?? '';
   const tag = imageTagOf(request.imageUri);
+  const currentTags = current
+    ? Object.fromEntries((current.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))
+    : undefined;
   const tags = {
     ...laneStackTags(
       ctx.config,
@@ -154,6 +164,13 @@ export async function planLaneStack(
       { branch: request.branch, imageTag: tag },
     ),
     [IMAGE_HISTORY_TAG]: imageHistory(tag, previousHistory),
+    ...lifecycleForDeploy(ctx, {
+      lane,
+      currentTags,
+      owner: request.owner ?? (await callerArn(ctx)),
+      ...(request.ttl ? { ttl: request.ttl } : {}),
+      ...(request.keepExpiry ? { keepExpiry: true } : {}),
+    }),
   };
   const parameters = laneStackParameters({
     config: ctx.config,
@@ -215,6 +232,8 @@ export async function deployLaneStack(
   progress: ProgressListener = () => {},
 ): Promise<StackDeployResult & { readonly plan: LaneStackPlan; readonly config: ResolvedConfig }> {
   const avoid = new Set<number>();
+  // The policy, the TTL and the ALB's budget, before anything changes (a rollback keeps an existing lane).
+  if (!request.keepExpiry) await checkLanePolicy(ctx, request);
   const configured = await configureLaneTemplate(
     ctx,
     {

@@ -169,7 +169,13 @@ describe('lanes deploy on AWS (through the app pipeline)', () => {
     expect(result.executionId).toBeDefined();
     expect(result.version).toBeUndefined();
     expect(w.fake.execution(result.executionId!)?.status).toBe('InProgress');
-    expect(w.fake.execution(result.executionId!)?.variables).toEqual({ lane: 'gray', branch: 'main' });
+    // ttl (the environment's default without --ttl) and owner (the caller) travel to lanes ci deploy.
+    expect(w.fake.execution(result.executionId!)?.variables).toEqual({
+      lane: 'gray',
+      branch: 'main',
+      ttl: '3d',
+      owner: 'arn:aws:sts::111122223333:assumed-role/deployer/fake',
+    });
     await w.fake.settle();
     expect(w.fake.execution(result.executionId!)?.status).toBe('Succeeded');
   });

@@ -5,14 +5,17 @@
 import { DescribeStackEventsCommand, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import {
   type AwsEnvironmentConfig,
+  assertStillExpired,
   type DeployLaneRequest,
   type DeployResult,
   LANE_TAGS,
   type LaneRef,
   type LanesConfig,
   type LaneTarget,
+  LIFECYCLE_TAGS,
   laneNames,
   type ProgressListener,
+  type RemoveLaneRequest,
   type RemoveResult,
   serviceNames,
   UserError,
@@ -33,6 +36,7 @@ import {
 import { laneStatus, listLanes, requireLaneStack, verifyLane } from './inspect.js';
 import { createSsmConfigStore } from './lane-config.js';
 import { deployLaneStack, historyOf, planLaneStack } from './lane-deploy.js';
+import { callerArn, checkLanePolicy, extendLane, listenerBudgets } from './lane-lifecycle.js';
 import { followExecution, getPipeline, startPipeline } from './pipeline.js';
 import { formatChanges } from './stacks.js';
 import { missingTemplates, type TemplateSource } from './templates.js';
@@ -132,6 +136,16 @@ export function createAwsTarget(options: AwsTargetOptions): LaneTarget {
         // The CLI asks for confirmation itself (rm --yes skips it); the target does not ask a second time.
         return removeLane(ctx, ref, progress);
       }),
+    extend: (request, progress = noop) =>
+      explained(ctx, `extending lane ${request.lane} of ${request.service}`, async () => {
+        await account();
+        return extendLane(ctx, request, progress);
+      }),
+    budgets: (filter) =>
+      explained(ctx, `reading the ALB rule budgets of ${ctx.env.name}`, async () => {
+        await account();
+        return listenerBudgets(ctx, filter?.service);
+      }),
   };
 }
 
@@ -156,7 +170,20 @@ export async function deployThroughPipeline(
       );
     }
   }
-  const start = `start pipeline ${names.appPipeline} (${pipeline.executionMode ?? 'SUPERSEDED'}) with lane=${lane} branch=${branch}`;
+  // The policy, the TTL and the ALB's budget are checked before the pipeline starts: nothing changes when refused.
+  await checkLanePolicy(ctx, { service: service.name, lane, ...(request.ttl ? { ttl: request.ttl } : {}) });
+  // The app pipeline carries ttl and owner to `lanes ci deploy` (pipelines bootstrapped before lane expiry
+  // declare neither: the lane then gets the default TTL and the build role as owner, and the user is told).
+  const lifecycleVariables: Record<string, string> = {};
+  if (declared.has('ttl')) lifecycleVariables.ttl = request.ttl ?? ctx.env.policy.defaultTtl;
+  if (declared.has('owner')) lifecycleVariables.owner = await callerArn(ctx);
+  if (!declared.has('ttl') || !declared.has('owner')) {
+    progress({
+      phase: 'pipeline',
+      message: `pipeline ${names.appPipeline} declares no ttl/owner variables: the lane gets the default TTL and the build role as owner; update it with: lanes service bootstrap ${service.name} --env ${ctx.env.name}`,
+    });
+  }
+  const start = `start pipeline ${names.appPipeline} (${pipeline.executionMode ?? 'SUPERSEDED'}) with lane=${lane} branch=${branch}${lifecycleVariables.ttl ? ` ttl=${lifecycleVariables.ttl}` : ''}`;
   if (request.dryRun) {
     const stackName = laneNames(service.name, ctx.env.name, lane).stack;
     const stack = await ctx.stacks.describe(stackName);
@@ -185,7 +212,7 @@ export async function deployThroughPipeline(
     return { ...ref, dryRun: true, actions };
   }
   progress({ phase: 'pipeline', message: start });
-  const executionId = await startPipeline(ctx, names.appPipeline, { lane, branch });
+  const executionId = await startPipeline(ctx, names.appPipeline, { lane, branch, ...lifecycleVariables });
   progress({ phase: 'pipeline', message: `execution ${executionId} started` });
   if (request.wait === false) return { ...ref, dryRun: false, actions: [start], executionId };
   const { execution, stages } = await followExecution(
@@ -251,6 +278,7 @@ export async function rollbackLane(
     branch: lane.tags[LANE_TAGS.branch] ?? serviceOf(ctx, ref.service).appRepo.branch,
     restoreConfigOf: target,
     ...(ref.dryRun ? { dryRun: true } : {}),
+    keepExpiry: true,
   };
   progress({ phase: 'rollback', message: `${ref.lane}: ${current ?? '?'} -> ${target}` });
   const result = await deployLaneStack(ctx, request, progress);
@@ -282,11 +310,13 @@ const DELETE_RANK: Readonly<Record<string, number>> = {
 /** Deletes a lane stack: its rule first (the template makes it depend on the service), then the rest. */
 export async function removeLane(
   ctx: AwsContext,
-  ref: LaneRef & { readonly force?: boolean; readonly dryRun?: boolean },
+  ref: RemoveLaneRequest,
   progress: ProgressListener,
   confirm?: (question: string) => Promise<boolean>,
 ): Promise<RemoveResult> {
   const lane = await requireLaneStack(ctx, ref);
+  // gc's guard: the stack's tags read just now must still say expired (a redeploy or extend moves them).
+  assertStillExpired(ref, lane.tags[LIFECYCLE_TAGS.expiresAt]);
   const base = { service: ref.service, env: ctx.env.name, lane: ref.lane };
   if (ref.lane === ctx.env.baselineLane && !ref.force) {
     throw new UserError(

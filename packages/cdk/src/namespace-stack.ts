@@ -7,6 +7,8 @@ import { CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, type StackProps } from
 import { CfnCluster } from 'aws-cdk-lib/aws-ecs';
 import { CfnPrivateDnsNamespace } from 'aws-cdk-lib/aws-servicediscovery';
 import type { Construct } from 'constructs';
+import { GcJob } from './gc-job.js';
+import { infraSourceParameters } from './stack-deploy-pipeline.js';
 import {
   acknowledge,
   booleanParameter,
@@ -67,6 +69,19 @@ export class NamespaceStack extends Stack {
       'Name of the network stack',
     );
 
+    const project = new CfnParameter(this, 'ProjectName', {
+      type: 'String',
+      description: 'Project name of lanes.yaml (the lane stacks carry it in their ecs-lanes:project tag)',
+      allowedPattern: '^[a-z][a-z0-9-]{0,29}$',
+    });
+    const source = infraSourceParameters(this);
+    const gcSchedule = new CfnParameter(this, 'GcSchedule', {
+      type: 'String',
+      default: 'rate(1 hour)',
+      description: 'When the gc job runs lanes gc (EventBridge Scheduler expression)',
+      allowedPattern: '^(rate\\(\\d+ (minute|minutes|hour|hours|day|days)\\)|cron\\([^()]+\\))$',
+    });
+
     const create = isTrue(this, 'CreateNamespace', init);
     acknowledge(
       this,
@@ -101,6 +116,15 @@ export class NamespaceStack extends Stack {
     });
     cluster.applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.sharedLogicalIds = [this.getLogicalId(namespace), this.getLogicalId(cluster)];
+
+    new GcJob(this, 'Gc', {
+      env,
+      project,
+      connectionArn: source.connectionArn,
+      infraRepository: source.infraRepository,
+      infraBranch: source.infraBranch,
+      schedule: gcSchedule,
+    });
 
     const [idKey, nameKey, clusterKey, clusterArnKey] = EXPORT_KEYS.namespace;
     exportValue(

@@ -7,7 +7,12 @@
  * buildspec (`STAGE=build|deploy|verify`), each with its own role. Every role of this pipeline is confined to
  * the lane stacks `app-{service}-{env}-*` and explicitly denied the `infra-*` and `boot-*` stacks.
  */
-import { AWS_NAME_RULES, NAME_PARAMETER_RULES } from '@ecs-lanes/core';
+import {
+  AWS_NAME_RULES,
+  NAME_PARAMETER_RULES,
+  PIPELINE_OWNER_UNKNOWN,
+  PIPELINE_TTL_DEFAULT,
+} from '@ecs-lanes/core';
 import { CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { CfnProject } from 'aws-cdk-lib/aws-codebuild';
 import { CfnPipeline } from 'aws-cdk-lib/aws-codepipeline';
@@ -513,6 +518,9 @@ export class PipelineAppStack extends Stack {
     const laneVars = [
       { name: 'LANE', value: '#{variables.lane}', type: 'PLAINTEXT' },
       { name: 'BRANCH', value: '#{variables.branch}', type: 'PLAINTEXT' },
+      // The lane's lifecycle (lanes deploy --ttl, the caller as owner); lanes ci deploy reads them.
+      { name: 'TTL', value: '#{variables.ttl}', type: 'PLAINTEXT' },
+      { name: 'OWNER', value: '#{variables.owner}', type: 'PLAINTEXT' },
     ];
     const codeBuild = (
       name: string,
@@ -547,6 +555,16 @@ export class PipelineAppStack extends Stack {
           description: 'Lane to deploy (stack app-{service}-{env}-{lane})',
         },
         { name: 'branch', defaultValue: appBranch.valueAsString, description: 'App repo branch to build' },
+        {
+          name: 'ttl',
+          defaultValue: PIPELINE_TTL_DEFAULT,
+          description: `Time to live of the lane (3d, 12h); ${PIPELINE_TTL_DEFAULT}: the environment's policy.defaultTtl`,
+        },
+        {
+          name: 'owner',
+          defaultValue: PIPELINE_OWNER_UNKNOWN,
+          description: `Who started the deploy (lanes deploy passes the caller ARN); ${PIPELINE_OWNER_UNKNOWN}: the build role`,
+        },
       ],
       stages: [
         {

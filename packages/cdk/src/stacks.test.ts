@@ -454,12 +454,14 @@ describe('pipelines', () => {
     templates[kind].hasResourceProperties('AWS::CodePipeline::Pipeline', { PipelineType: 'V2' });
   });
 
-  it('the app pipeline runs lanes in PARALLEL with variables lane and branch', () => {
+  it('the app pipeline runs lanes in PARALLEL with variables lane, branch, ttl and owner', () => {
     templates.pipelineApp.hasResourceProperties('AWS::CodePipeline::Pipeline', {
       ExecutionMode: 'PARALLEL',
       Variables: [
         Match.objectLike({ Name: 'lane', DefaultValue: { Ref: 'BaselineLane' } }),
         Match.objectLike({ Name: 'branch', DefaultValue: { Ref: 'AppBranch' } }),
+        Match.objectLike({ Name: 'ttl', DefaultValue: 'default' }),
+        Match.objectLike({ Name: 'owner', DefaultValue: 'unknown' }),
       ],
       Stages: [
         Match.objectLike({ Name: 'Source' }),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type {
   DeployLaneRequest,
+  ExtendLaneRequest,
   LaneRef,
   LaneSummary,
   LaneTarget,
@@ -51,7 +52,9 @@ class RecordingTarget implements LaneTarget {
     },
   ];
   async deploy(r: DeployLaneRequest) {
-    this.calls.push(`deploy ${r.service}/${r.lane} branch=${r.branch ?? '-'} dry=${r.dryRun} wait=${r.wait}`);
+    this.calls.push(
+      `deploy ${r.service}/${r.lane} branch=${r.branch ?? '-'} dry=${r.dryRun} wait=${r.wait}${r.ttl ? ` ttl=${r.ttl}` : ''}`,
+    );
     return {
       ...r,
       dryRun: r.dryRun ?? false,
@@ -102,9 +105,24 @@ class RecordingTarget implements LaneTarget {
     this.calls.push(`rollback ${ref.lane} to=${ref.to ?? '-'}`);
     return { ...ref, dryRun: false, actions: ['switch to 0000001'], version: '0000001' };
   }
-  async remove(ref: LaneRef & { force?: boolean; dryRun?: boolean }) {
-    this.calls.push(`remove ${ref.lane} force=${ref.force}`);
+  async remove(ref: LaneRef & { force?: boolean; dryRun?: boolean; ifExpiredBy?: string }) {
+    this.calls.push(
+      `remove ${ref.lane} force=${ref.force}${ref.ifExpiredBy ? ` ifExpiredBy=${ref.ifExpiredBy}` : ''}`,
+    );
     return { ...ref, dryRun: ref.dryRun ?? false, actions: ['remove route', 'stop process'] };
+  }
+  async extend(r: ExtendLaneRequest) {
+    this.calls.push(`extend ${r.lane} ttl=${r.ttl ?? '-'} dry=${r.dryRun}`);
+    return {
+      ...r,
+      dryRun: r.dryRun ?? false,
+      previousExpiresAt: '2026-12-01T00:00:00.000Z',
+      expiresAt: '2026-12-03T00:00:00.000Z',
+    };
+  }
+  async budgets(filter?: { service?: string }) {
+    this.calls.push(`budgets ${filter?.service ?? '*'}`);
+    return [{ service: 'orders', rules: { used: 1, quota: 100 }, targetGroups: { used: 2, quota: 100 } }];
   }
 }
 
@@ -138,6 +156,8 @@ describe('lanes (the command)', () => {
     'trace',
     'rollback',
     'rm',
+    'gc',
+    'extend',
     'up',
     'down',
     'logs',
@@ -228,7 +248,8 @@ describe('lane commands', () => {
   it('deploy defaults to the baseline lane and honours --dry-run and --no-wait', async () => {
     const target = withTarget();
     await runLanes(project(), ['deploy', 'orders', '--env', 'local', '--dry-run', '--no-wait']);
-    expect(target.calls).toEqual(['deploy orders/base branch=- dry=true wait=false']);
+    // A dry run also reads the rule budget of the service's ALB, to show it.
+    expect(target.calls).toEqual(['deploy orders/base branch=- dry=true wait=false', 'budgets orders']);
   });
 
   it.each([
@@ -265,7 +286,7 @@ describe('lane commands', () => {
     const target = withTarget();
     const run = await runLanes(project(), ['ls'], { LANES_ENV: 'local' });
     expect(run.code).toBe(0);
-    expect(target.calls).toEqual(['list *']);
+    expect(target.calls).toEqual(['list *', 'budgets *']);
   });
 
   it('ls prints a table, or JSON with --json', async () => {
@@ -346,7 +367,7 @@ describe('lane commands', () => {
       '0000001',
     ]);
     expect(rb.stdout).toMatch(/rolled back: lane gray of orders in local at 0000001/);
-    expect(target.calls).toEqual(['status gray', 'rollback gray to=0000001']);
+    expect(target.calls).toEqual(['status gray', 'budgets orders', 'rollback gray to=0000001']);
   });
 });
 
@@ -358,5 +379,100 @@ describe('lanes down', () => {
     expect(text.stdout).toMatch(/The local environment "local" was not running\./);
     const json = await runLanes(dir, ['down', '--json']);
     expect(JSON.parse(json.stdout)).toEqual({ env: 'local', stopped: false });
+  });
+
+  it('ls shows expiry, owner and cost per lane, the environment total and the rule budget', async () => {
+    const target = withTarget();
+    const cost = {
+      perDay: 0.5924,
+      tasks: 2,
+      vcpu: 0.25,
+      memoryGiB: 0.5,
+      currency: 'USD' as const,
+      region: 'us-east-1',
+      priceSource: 'https://aws.amazon.com/fargate/pricing/ (2026-06-17)',
+    };
+    target.lanes = target.lanes.map((l) => ({
+      ...l,
+      cost,
+      ...(l.baseline
+        ? {}
+        : { expiresAt: new Date(Date.now() + 2 * 86_400_000 + 60_000).toISOString(), owner: 'ana' }),
+    }));
+    const text = await runLanes(project(), ['ls', '--env', 'local']);
+    expect(text.stdout).toMatch(/EXPIRES +OWNER +COST\/DAY/);
+    expect(text.stdout).toMatch(/^orders +gray .* in 2d +ana +\$0\.59$/m);
+    expect(text.stdout).toMatch(/^orders +base \(baseline\) .* never +- +\$0\.59$/m);
+    expect(text.stdout).toMatch(
+      /^total: \$1\.18\/day for 2 lanes in local \(prices: https:\/\/aws\.amazon\.com\/fargate\/pricing\/ \(2026-06-17\)/m,
+    );
+    expect(text.stdout).toMatch(/^rule budget of orders: 1\/100 rules, 2\/100 target groups$/m);
+    const json = JSON.parse(
+      (await runLanes(project(), ['ls', '--env', 'local', '--json', '--totals'])).stdout,
+    );
+    expect(json).toMatchObject({ env: 'local', totalPerDay: 1.1848, currency: 'USD' });
+    expect(json.lanes[1].cost.perDay).toBe(0.5924);
+    expect(json.budgets[0].rules).toEqual({ used: 1, quota: 100 });
+  });
+
+  it('gc removes the expired lanes through the target, guarded by the time it judged expiry at', async () => {
+    const target = withTarget();
+    target.lanes[1] = { ...target.lanes[1]!, expiresAt: '2020-01-01T00:00:00.000Z' };
+    const dry = await runLanes(project(), ['gc', '--env', 'local', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/^would remove orders\/gray \(expired \d+d ago\)$/m);
+    expect(dry.stdout).toMatch(/^dry run: gc of local: 1 would remove, 0 skipped, 0 failed, 1 kept$/m);
+    expect(dry.stderr).toMatch(/\[gc\] 2 lanes in local: 1 expired to remove/);
+    expect(target.calls.filter((c) => c.startsWith('remove'))).toEqual([
+      expect.stringMatching(/^remove gray force=undefined ifExpiredBy=\d{4}-/),
+    ]);
+    const json = JSON.parse((await runLanes(project(), ['gc', '--env', 'local', '--json'])).stdout);
+    expect(json.removed).toEqual([
+      expect.objectContaining({ service: 'orders', lane: 'gray', actions: ['remove route', 'stop process'] }),
+    ]);
+    expect(json.kept).toEqual([
+      expect.objectContaining({ lane: 'base', reason: 'the baseline never expires' }),
+    ]);
+  });
+
+  it('extend sets a new expiry and prints it, or JSON', async () => {
+    const target = withTarget();
+    const run = await runLanes(project(), [
+      'extend',
+      'orders',
+      '--env',
+      'local',
+      '--lane',
+      'gray',
+      '--ttl',
+      '2d',
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(
+      'extended: lane gray of orders in local expires at 2026-12-03T00:00:00.000Z (was 2026-12-01T00:00:00.000Z)',
+    );
+    expect(target.calls).toEqual(['extend gray ttl=2d dry=false']);
+    const json = JSON.parse(
+      (await runLanes(project(), ['extend', 'orders', '--env', 'local', '--lane', 'gray', '--json'])).stdout,
+    );
+    expect(json.expiresAt).toBe('2026-12-03T00:00:00.000Z');
+  });
+
+  it('deploy passes --ttl to the target, and a dry run shows the rule budget', async () => {
+    const target = withTarget();
+    const run = await runLanes(project(), [
+      'deploy',
+      'orders',
+      '--env',
+      'local',
+      '--lane',
+      'gray',
+      '--ttl',
+      '12h',
+      '--dry-run',
+    ]);
+    expect(run.code).toBe(0);
+    expect(target.calls[0]).toBe('deploy orders/gray branch=- dry=true wait=true ttl=12h');
+    expect(run.stdout).toMatch(/^rule budget of orders: 1\/100 rules, 2\/100 target groups$/m);
   });
 });

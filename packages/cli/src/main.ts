@@ -69,6 +69,14 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'Remove a lane: its route first, then its instances',
     load: async () => (await import('./commands/rm.js')).registerRm,
   },
+  gc: {
+    summary: 'Remove the expired lanes of an environment (never a baseline or a lane being deployed)',
+    load: async () => (await import('./commands/gc.js')).registerGc,
+  },
+  extend: {
+    summary: "Set when a lane expires: now + ttl (at most the environment's policy.maxTtl)",
+    load: async () => (await import('./commands/extend.js')).registerExtend,
+  },
   env: {
     summary: 'Environment layer (AWS): env deploy',
     load: async () => (await import('./commands/env-deploy.js')).registerEnvDeploy,

@@ -245,3 +245,36 @@ describe('lanes.yaml', () => {
     );
   });
 });
+
+describe('lanes.yaml: lane policy, prices and mirrors', () => {
+  it('gives every environment the default policy', () => {
+    const env = loadConfigOrThrow(minimal).environments[0]!;
+    expect(env.policy).toEqual({
+      defaultTtl: '3d',
+      maxTtl: '14d',
+      gcSchedule: 'rate(1 hour)',
+      listenerRuleQuota: 100,
+      targetGroupQuota: 100,
+    });
+  });
+
+  it('reads a policy and prices', () => {
+    const text = minimal.replace(
+      '    publicSubnets: [subnet-0a1b2c3f, subnet-0a1b2c40]\n',
+      '    publicSubnets: [subnet-0a1b2c3f, subnet-0a1b2c40]\n    policy: { maxTtl: 7d, maxLanesPerService: 5, lanePatterns: ["feat-*"] }\n    prices: { vcpuHour: 0.05, gbHour: 0.005, source: "contract 2026" }\n',
+    );
+    const env = loadConfigOrThrow(text).environments[0]!;
+    expect(env.policy).toMatchObject({ maxTtl: '7d', maxLanesPerService: 5, lanePatterns: ['feat-*'] });
+    expect(env.target === 'aws' && env.prices?.vcpuHour).toBe(0.05);
+  });
+
+  it('points at the line of a bad policy value and says how to write it', () => {
+    const text = minimal.replace(
+      '    publicSubnets: [subnet-0a1b2c3f, subnet-0a1b2c40]\n',
+      '    publicSubnets: [subnet-0a1b2c3f, subnet-0a1b2c40]\n    policy:\n      maxTtl: two weeks\n',
+    );
+    expect(issuesOf(text).map(formatConfigIssue)).toEqual([
+      'lanes.yaml:12:15 environments[0].policy.maxTtl: "two weeks" is not a duration; write a whole number and a unit: m (minutes), h (hours), d (days) or w (weeks), for example 3d or 12h',
+    ]);
+  });
+});

@@ -6,7 +6,9 @@
  */
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { pricesSchema } from './cost.js';
 import { checkLaneName, DEFAULT_BASELINE_LANE } from './lane.js';
+import { lanePolicySchema } from './policy.js';
 
 /** Maximum length of a service name: the longest name that still reads well inside 32-character ALB names. */
 export const MAX_SERVICE_NAME_LENGTH = 32;
@@ -157,6 +159,10 @@ const awsEnvironmentSchema = z.strictObject({
     .optional(),
   /** With `initAlb: false`: each service's existing load balancer, by service name. */
   existingAlbs: z.record(z.string(), existingAlbSchema).optional(),
+  /** Lane lifecycle, quotas and the ALB's rule budget (policy.ts). @default every default of the policy */
+  policy: lanePolicySchema.prefault({}),
+  /** Prices for cost estimates, overriding the dated table (cost.ts). @default the table's prices of `region` */
+  prices: pricesSchema.optional(),
 });
 
 const localEnvironmentSchema = z.strictObject({
@@ -165,6 +171,10 @@ const localEnvironmentSchema = z.strictObject({
   baselineLane: laneName.default(DEFAULT_BASELINE_LANE),
   /** First port of the range the local target gives gateways, lanes and the registry. */
   basePort: z.number().int().min(1024).max(60000).default(7100),
+  /** Lane lifecycle, quotas and the rule budget, as on AWS (policy.ts). @default every default of the policy */
+  policy: lanePolicySchema.prefault({}),
+  /** The AWS environment this one mirrors: `lanes ls` shows what its lanes would cost there. @default none */
+  mirrors: envName.optional(),
 });
 
 const environmentSchema = z.preprocess(
@@ -309,6 +319,16 @@ const configSchema = z
       }
     });
     cfg.environments.forEach((env, i) => {
+      if (env.target === 'local' && env.mirrors !== undefined) {
+        const aws = cfg.environments.filter((e) => e.target === 'aws').map((e) => e.name);
+        if (!aws.includes(env.mirrors)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['environments', i, 'mirrors'],
+            message: `mirrors names no aws environment of this file; use one of: ${aws.join(', ') || '(none declared)'}, or remove mirrors`,
+          });
+        }
+      }
       if (env.target !== 'aws') return;
       if (!env.initCloudMap && !env.existingNamespaceId) {
         ctx.addIssue({

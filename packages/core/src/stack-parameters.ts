@@ -68,6 +68,11 @@ export const NAMESPACE_STACK_PARAMETER_NAMES = [
   'InitCloudMap',
   'ExistingNamespaceId',
   'NetworkStackName',
+  'ProjectName',
+  'ConnectionArn',
+  'InfraRepository',
+  'InfraBranch',
+  'GcSchedule',
 ] as const;
 /** A namespace stack parameter name. */
 export type NamespaceStackParameterName = (typeof NAMESPACE_STACK_PARAMETER_NAMES)[number];
@@ -89,6 +94,12 @@ export function namespaceStackParameters(
     InitCloudMap: bool(env.initCloudMap),
     ExistingNamespaceId: existing.namespaceId ?? '',
     NetworkStackName: names.networkStack,
+    // The scheduled `lanes gc` job (gc-job.ts of the CDK): the Infra repo it checks out and when it runs.
+    ProjectName: config.project,
+    ConnectionArn: config.infraRepo.connectionArn,
+    InfraRepository: config.infraRepo.repository,
+    InfraBranch: config.infraRepo.branch,
+    GcSchedule: env.policy.gcSchedule,
   };
 }
 

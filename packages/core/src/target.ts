@@ -5,6 +5,8 @@
  *
  * Pure types and small pure helpers only.
  */
+import type { LaneCost } from './cost.js';
+import type { ListenerBudget } from './policy.js';
 
 import type { LaneTrace } from './trace.js';
 
@@ -57,6 +59,21 @@ export interface LaneSummary extends LaneRef {
   readonly createdAt?: string;
   /** Where to send requests (the service's gateway or ALB); add the lane's tracestate to reach this lane. */
   readonly url?: string;
+  /** Who created the lane: the AWS caller ARN, or the git author / OS user locally. @default unknown (older lanes) */
+  readonly owner?: string;
+  /** When the lane was last deployed (ISO 8601). */
+  readonly deployedAt?: string;
+  /** When the lane expires (ISO 8601). Absent: it never expires (the baseline, or a lane from before expiry). */
+  readonly expiresAt?: string;
+  /** The lane's cost estimate (numbers, USD). Absent when none can be made; {@link costNote} says why. */
+  readonly cost?: LaneCost;
+  /** Why there is no estimate, or what it shows (the AWS environment a local lane mirrors). */
+  readonly costNote?: string;
+  /**
+   * Why the lane cannot be removed safely now (a deploy in progress, a stack state CloudFormation cannot
+   * delete from cleanly). Absent: it can be removed. `lanes gc` skips such lanes and says why.
+   */
+  readonly removeBlocked?: string;
 }
 
 /** One check of `lanes verify`, printed as `[OK]`, `[NG]` or `[SKIP]`. */
@@ -88,6 +105,11 @@ export interface DeployLaneRequest extends LaneRef {
   readonly branch?: string;
   /** Walk the same path and stop before the first side effect. @default false */
   readonly dryRun?: boolean;
+  /**
+   * Time to live from this deploy, as a duration (`3d`, `12h`); a redeploy moves the expiry. Ignored for the
+   * baseline, which never expires. @default the environment's policy.defaultTtl
+   */
+  readonly ttl?: string;
   /**
    * Wait until the lane serves (or the deploy fails). With false, return once the deploy has started
    * (on AWS: the pipeline execution id in {@link DeployResult.executionId}). @default true
@@ -122,6 +144,38 @@ export interface RemoveResult extends LaneRef {
   readonly actions: readonly string[];
 }
 
+/** A request to set a lane's expiry (`lanes extend`). */
+export interface ExtendLaneRequest extends LaneRef {
+  /** The new time to live from now, as a duration (`3d`, `12h`). @default the environment's policy.defaultTtl */
+  readonly ttl?: string;
+  /** Walk the same path and stop before the first side effect. @default false */
+  readonly dryRun?: boolean;
+}
+
+/** The outcome of `lanes extend`. */
+export interface ExtendResult extends LaneRef {
+  /** True when nothing was changed (dry run). */
+  readonly dryRun: boolean;
+  /** The expiry before (ISO 8601); absent when the lane had none. */
+  readonly previousExpiresAt?: string;
+  /** The new expiry (ISO 8601). */
+  readonly expiresAt: string;
+}
+
+/** A request to remove a lane. */
+export interface RemoveLaneRequest extends LaneRef {
+  /** Remove the baseline lane too. @default false */
+  readonly force?: boolean;
+  /** Walk the same path and stop before the first side effect. @default false */
+  readonly dryRun?: boolean;
+  /**
+   * Remove only when the lane's expiry is at or before this time (ISO 8601), checked again just before the
+   * removal (so a lane redeployed or extended meanwhile survives); otherwise refuse with a UserError.
+   * @default remove whatever the expiry
+   */
+  readonly ifExpiredBy?: string;
+}
+
 /** Detailed status of one lane. */
 export interface LaneStatusReport {
   /** The lane's summary row. */
@@ -154,10 +208,11 @@ export interface LaneTarget {
     progress?: ProgressListener,
   ): Promise<DeployResult>;
   /** Removes a lane: its route first, then its instances. The baseline lane needs `force`. */
-  remove(
-    ref: LaneRef & { readonly force?: boolean; readonly dryRun?: boolean },
-    progress?: ProgressListener,
-  ): Promise<RemoveResult>;
+  remove(ref: RemoveLaneRequest, progress?: ProgressListener): Promise<RemoveResult>;
+  /** Sets a lane's expiry to now + ttl (within the environment's maximum). The baseline never expires. */
+  extend(request: ExtendLaneRequest, progress?: ProgressListener): Promise<ExtendResult>;
+  /** Rules and target groups in use on each service's ALB (the local gateway counts as the ALB would). */
+  budgets(filter?: { readonly service?: string }): Promise<ListenerBudget[]>;
 }
 
 /**

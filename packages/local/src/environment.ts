@@ -14,20 +14,31 @@ import path from 'node:path';
 import type { LaneTrace } from '@ecs-lanes/core';
 import {
   assertLaneName,
+  assertStillExpired,
+  checkDeployPolicy,
   type DeployLaneRequest,
   type DeployResult,
+  type ExtendLaneRequest,
+  type ExtendResult,
+  estimateLaneCost,
+  expiryFor,
   findService,
   InvalidLaneNameError,
+  type LaneCost,
   type LaneRef,
   type LaneState,
   type LaneStatusReport,
   type LaneSummary,
   type LanesConfig,
   type LaneTarget,
+  type ListenerBudget,
   type LocalEnvironmentConfig,
+  laneFootprint,
   type ProgressListener,
+  pricesFor,
   propagationCheck,
   propagationGateSkip,
+  type RemoveLaneRequest,
   type RemoveResult,
   type ServiceConfig,
   servicesInStartOrder,
@@ -40,8 +51,9 @@ import { ControlApiError, callControl, ensureSupervisor, findSupervisor } from '
 import { GATEWAY_LANE_HEADER } from './gateway.js';
 import { type AppSource, checkout, removeWorktree, resolveSource, WORKING_TREE } from './git.js';
 import { createLocalConfigStore, resolveLocalLaneConfig } from './lane-config.js';
-import { withLock } from './lock.js';
+import { lockHolder, withLock } from './lock.js';
 import { followLaneLog } from './log-follow.js';
+import { localOwner } from './owner.js';
 import {
   type LocalPaths,
   type LocalPorts,
@@ -51,8 +63,14 @@ import {
   localPaths,
   localPorts,
 } from './paths.js';
-import { stopInstanceProcesses, tailFile } from './process.js';
-import { type LaneRecord, StateStore, withLaneRecord, withPendingInstance } from './state.js';
+import { stopInstanceProcesses, stopOrphan, tailFile } from './process.js';
+import {
+  type LaneRecord,
+  type LocalState,
+  StateStore,
+  withLaneRecord,
+  withPendingInstance,
+} from './state.js';
 import type { DeployCommand, RuntimeLane, SupervisorSpec } from './supervisor.js';
 import { traceThroughGateway } from './trace-local.js';
 
@@ -64,6 +82,10 @@ export interface LocalTargetOptions {
   readonly root: string;
   /** Supervisor tuning (tests shorten the drain time). @default the supervisor's defaults */
   readonly supervisor?: Pick<SupervisorSpec, 'drainMs' | 'healthTimeoutMs' | 'timings'>;
+  /** The clock expiry is computed and judged by, in ms since the epoch (tests pass a fake one). @default Date.now */
+  readonly now?: () => number;
+  /** Who deploys, recorded as a new lane's owner. @default the git author of `root`, else the OS user */
+  readonly owner?: string;
 }
 
 /** The local target of one environment. */
@@ -88,6 +110,8 @@ export class LocalEnvironment implements LaneTarget {
   readonly ports: LocalPorts;
   private readonly store: StateStore;
   private readonly tuning: LocalTargetOptions['supervisor'];
+  private readonly now: () => number;
+  private readonly owner: string | undefined;
 
   constructor(options: LocalTargetOptions) {
     this.config = options.config;
@@ -97,6 +121,13 @@ export class LocalEnvironment implements LaneTarget {
     this.ports = localPorts(this.config, this.env);
     this.store = new StateStore(this.paths.stateFile, this.paths.stateLock);
     this.tuning = options.supervisor;
+    this.now = options.now ?? Date.now;
+    this.owner = options.owner;
+  }
+
+  /** Where this environment's policy lives in lanes.yaml, for messages. */
+  private get policyPath(): string {
+    return `environments[${this.config.environments.indexOf(this.env)}].policy`;
   }
 
   /** The URL of a service's gateway. */
@@ -171,6 +202,26 @@ export class LocalEnvironment implements LaneTarget {
       );
     }
     const branch = request.branch ?? service.appRepo.branch;
+    const state = await this.store.read();
+    const baseline = request.lane === this.env.baselineLane;
+    // Refused up front, before any checkout, build or process: the policy, the rule budget and the TTL.
+    checkDeployPolicy({
+      policy: this.env.policy,
+      policyPath: this.policyPath,
+      service: service.name,
+      lane: request.lane,
+      baselineLane: this.env.baselineLane,
+      lanes: Object.values(state.lanes),
+      budget: this.budgetOf(service.name, state),
+      footprint: laneFootprint(baseline, service.blueGreen.enabled),
+    });
+    const expiresAt = expiryFor({
+      baseline,
+      ...(request.ttl === undefined ? {} : { ttl: request.ttl }),
+      policy: this.env.policy,
+      policyPath: this.policyPath,
+      now: this.now(),
+    });
     return this.deployRev(
       request,
       service,
@@ -181,6 +232,7 @@ export class LocalEnvironment implements LaneTarget {
       progress,
       undefined,
       request.signal,
+      expiresAt,
     );
   }
 
@@ -199,9 +251,20 @@ export class LocalEnvironment implements LaneTarget {
       );
     }
     const branch = ref.to === undefined ? (record.previous?.branch ?? record.branch) : record.branch;
-    // Back to the previous version: its configuration too (as recorded when it was deployed).
+    // Back to the previous version: its configuration too (as recorded when it was deployed); the expiry stays.
     const config = ref.to === undefined ? (record.previous?.config ?? {}) : undefined;
-    return this.deployRev(ref, service, target, branch, true, ref.dryRun ?? false, progress, config);
+    return this.deployRev(
+      ref,
+      service,
+      target,
+      branch,
+      true,
+      ref.dryRun ?? false,
+      progress,
+      config,
+      undefined,
+      record.expiresAt,
+    );
   }
 
   private async deployRev(
@@ -214,6 +277,7 @@ export class LocalEnvironment implements LaneTarget {
     progress?: ProgressListener,
     pinnedConfig?: Readonly<Record<string, string>>,
     signal?: AbortSignal,
+    expiresAt?: string,
   ): Promise<DeployResult> {
     const local = service.local;
     const localPath = service.appRepo.localPath;
@@ -248,6 +312,7 @@ export class LocalEnvironment implements LaneTarget {
         ? `route ${this.gatewayUrl(ref.service)} (default) to it`
         : `route ${this.gatewayUrl(ref.service)} requests with tracestate ctx=lane:${ref.lane} to it`,
       'stop the previous instance of the lane, if any',
+      expiresAt ? `expire the lane at ${expiresAt}` : 'the baseline never expires',
     ];
     const result = {
       service: ref.service,
@@ -300,6 +365,8 @@ export class LocalEnvironment implements LaneTarget {
           healthPath: service.healthPath,
           gatewayPort: this.gatewayPort(ref.service),
           ...(Object.keys(config).length ? { config } : {}),
+          owner: this.owner ?? (await localOwner(this.root)),
+          ...(expiresAt ? { expiresAt } : {}),
         };
         const stopFollowing = followLaneLog(laneLogFile(this.paths, ref.service, ref.lane), (line) =>
           progress?.({ phase: 'instance', message: line }),
@@ -426,10 +493,7 @@ export class LocalEnvironment implements LaneTarget {
   // remove
   // -------------------------------------------------------------------------------------------------------------
 
-  async remove(
-    ref: LaneRef & { readonly force?: boolean; readonly dryRun?: boolean },
-    progress?: ProgressListener,
-  ): Promise<RemoveResult> {
+  async remove(ref: RemoveLaneRequest, progress?: ProgressListener): Promise<RemoveResult> {
     this.checkRef(ref);
     if (ref.lane === this.env.baselineLane && !ref.force) {
       throw new UserError(
@@ -439,6 +503,7 @@ export class LocalEnvironment implements LaneTarget {
     const key = laneKey(ref.service, ref.lane);
     const record = (await this.store.read()).lanes[key];
     if (record === undefined) throw this.noLane(ref);
+    assertStillExpired(ref, record.expiresAt);
     const actions = [
       ref.lane === this.env.baselineLane
         ? `remove the default route of ${this.gatewayUrl(ref.service)}`
@@ -451,6 +516,10 @@ export class LocalEnvironment implements LaneTarget {
     await withLock(
       laneLockFile(this.paths, ref.service, ref.lane),
       async () => {
+        // Under the lane's lock: a deploy or extend since the check above may have moved the expiry.
+        const now = (await this.store.read()).lanes[key];
+        if (now === undefined) return;
+        assertStillExpired(ref, now.expiresAt);
         const running = await findSupervisor(this.paths, this.env.name);
         progress?.({
           phase: 'route',
@@ -491,7 +560,15 @@ export class LocalEnvironment implements LaneTarget {
           undefined,
           10_000,
         );
-        return { running: true, lanes };
+        // The state file is where `lanes extend` writes: its lifecycle wins over the supervisor's memory.
+        const state = await this.store.read();
+        return {
+          running: true,
+          lanes: lanes.map((l) => {
+            const stored = state.lanes[laneKey(l.record.service, l.record.lane)];
+            return stored ? { ...l, record: { ...l.record, ...lifecycleOf(stored) } } : l;
+          }),
+        };
       } catch {
         // fall through to the state file
       }
@@ -503,9 +580,23 @@ export class LocalEnvironment implements LaneTarget {
   async list(filter?: { readonly service?: string }): Promise<LaneSummary[]> {
     if (filter?.service !== undefined) findServiceOrUserError(this.config, filter.service);
     const { running, lanes } = await this.runtime();
-    return lanes
-      .filter((l) => filter?.service === undefined || l.record.service === filter.service)
-      .map((l) => this.summary(l, running))
+    const selected = lanes.filter(
+      (l) => filter?.service === undefined || l.record.service === filter.service,
+    );
+    const busy = await Promise.all(
+      selected.map((l) => lockHolder(laneLockFile(this.paths, l.record.service, l.record.lane), 900_000)),
+    );
+    return selected
+      .map((l, i) => {
+        const summary = this.summary(l, running);
+        const holder = busy[i];
+        return holder
+          ? {
+              ...summary,
+              removeBlocked: `a lanes command (pid ${holder.pid}) holds the lane's lock since ${new Date(holder.at).toISOString()}; gc tries again next run`,
+            }
+          : summary;
+      })
       .sort(
         (a, b) =>
           a.service.localeCompare(b.service) ||
@@ -552,7 +643,106 @@ export class LocalEnvironment implements LaneTarget {
       healthy: instance?.healthy ? 1 : 0,
       createdAt: record.createdAt,
       url: this.gatewayUrl(record.service),
+      ...lifecycleOf(record),
+      ...this.costOf(record.service),
     };
+  }
+
+  /**
+   * What a lane would cost on the AWS environment this one mirrors (`mirrors` in lanes.yaml): the service's
+   * size and desired count at that environment's prices. Without `mirrors`, no estimate, and a note saying so.
+   */
+  private costOf(serviceName: string): { cost?: LaneCost; costNote: string } {
+    const mirror = this.env.mirrors
+      ? this.config.environments.find((e) => e.name === this.env.mirrors)
+      : undefined;
+    if (mirror === undefined || mirror.target !== 'aws') {
+      return {
+        costNote: `local lanes cost nothing on AWS; set mirrors: <aws environment> on ${this.env.name} in lanes.yaml to see what they would cost there`,
+      };
+    }
+    const service = findService(this.config, serviceName);
+    const prices = pricesFor(mirror.region, mirror.prices);
+    if (prices === undefined) {
+      return {
+        costNote: `no Fargate prices for ${mirror.region} (the region of ${mirror.name}) in the price table; add prices to environment ${mirror.name} in lanes.yaml`,
+      };
+    }
+    return {
+      cost: estimateLaneCost({
+        tasks: service.desiredCount,
+        cpu: service.cpu,
+        memory: service.memory,
+        prices,
+        ...(service.blueGreen.enabled ? { blueGreenBakeMinutes: service.blueGreen.bakeTimeMinutes } : {}),
+        mirrors: mirror.name,
+      }),
+      costNote: `what this lane would cost in ${mirror.name} (${mirror.region}); it costs nothing here`,
+    };
+  }
+
+  /** The rule budget of a service's gateway, counted as its ALB would count the same lanes. */
+  private budgetOf(serviceName: string, state: LocalState): ListenerBudget {
+    const service = findService(this.config, serviceName);
+    let rules = 0;
+    let targetGroups = 1; // the default target group of the baseline
+    for (const record of Object.values(state.lanes)) {
+      if (record.service !== serviceName) continue;
+      const f = laneFootprint(record.lane === this.env.baselineLane, service.blueGreen.enabled);
+      rules += f.rules;
+      targetGroups += f.targetGroups;
+    }
+    return {
+      service: serviceName,
+      listener: this.gatewayUrl(serviceName),
+      rules: { used: rules, quota: this.env.policy.listenerRuleQuota },
+      targetGroups: { used: targetGroups, quota: this.env.policy.targetGroupQuota },
+    };
+  }
+
+  async budgets(filter?: { readonly service?: string }): Promise<ListenerBudget[]> {
+    if (filter?.service !== undefined) findServiceOrUserError(this.config, filter.service);
+    const state = await this.store.read();
+    return this.config.services
+      .filter((s) => filter?.service === undefined || s.name === filter.service)
+      .map((s) => this.budgetOf(s.name, state));
+  }
+
+  async extend(request: ExtendLaneRequest, progress?: ProgressListener): Promise<ExtendResult> {
+    this.checkRef(request);
+    if (request.lane === this.env.baselineLane) {
+      throw new UserError(
+        `lane ${request.lane} is the baseline of ${request.service}: it never expires, so there is nothing to extend`,
+      );
+    }
+    const key = laneKey(request.service, request.lane);
+    const expiresAt = expiryFor({
+      baseline: false,
+      ...(request.ttl === undefined ? {} : { ttl: request.ttl }),
+      policy: this.env.policy,
+      policyPath: this.policyPath,
+      now: this.now(),
+    })!;
+    const before = (await this.store.read()).lanes[key];
+    if (before === undefined) throw this.noLane(request);
+    const base = { service: request.service, env: this.env.name, lane: request.lane };
+    const previous = before.expiresAt ? { previousExpiresAt: before.expiresAt } : {};
+    if (request.dryRun) return { ...base, dryRun: true, ...previous, expiresAt };
+    let found = true;
+    await this.store.update((state) => {
+      const record = state.lanes[key];
+      if (record === undefined) {
+        found = false;
+        return undefined;
+      }
+      return withLaneRecord(state, key, { ...record, expiresAt });
+    });
+    if (!found) throw this.noLane(request);
+    progress?.({
+      phase: 'extend',
+      message: `${request.service}/${request.lane} now expires at ${expiresAt}`,
+    });
+    return { ...base, dryRun: false, ...previous, expiresAt };
   }
 
   async status(ref: LaneRef): Promise<LaneStatusReport> {
@@ -577,6 +767,8 @@ export class LocalEnvironment implements LaneTarget {
         `${this.registryUrl}/v1/discover?namespace=${this.env.name}.local&service=${record.service}`,
       ],
       ['log', laneLogFile(this.paths, record.service, record.lane)],
+      ['owner', record.owner ?? '-'],
+      ['expires', record.expiresAt ?? 'never'],
     ];
     if (instance) {
       details.push(
@@ -780,6 +972,15 @@ function describeHealth(instance: NonNullable<RuntimeLane['instance']>): string 
   return last.healthy
     ? `healthy since ${last.at}, ${count}`
     : `unhealthy since ${last.at} (${last.reason}), ${count}`;
+}
+
+/** The lifecycle fields of a state record, for a summary. */
+function lifecycleOf(record: LaneRecord): Pick<LaneRecord, 'owner' | 'deployedAt' | 'expiresAt'> {
+  return {
+    ...(record.owner ? { owner: record.owner } : {}),
+    ...(record.deployedAt ? { deployedAt: record.deployedAt } : {}),
+    ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
+  };
 }
 
 function shortOf(commit: string): string {

@@ -103,6 +103,16 @@ async function breakLock(file: string, staleMs: number, judged: LockHolder | und
   return tryAcquire(file, staleMs);
 }
 
+/**
+ * The holder of the lock file `file` when it is held now (by a live process, not stale), else undefined.
+ * `lanes gc` uses it to leave alone a lane whose deploy holds its lock.
+ */
+export async function lockHolder(file: string, staleMs = 600_000): Promise<LockHolder | undefined> {
+  const holder = await readHolder(file);
+  if (holder === undefined) return undefined;
+  return processAlive(holder.pid) && Date.now() - holder.at <= staleMs ? holder : undefined;
+}
+
 /** Runs `fn` holding the lock file `file`; always releases it. */
 export async function withLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 30_000;

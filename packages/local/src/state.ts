@@ -56,6 +56,12 @@ export interface LaneRecord extends LaneVersion {
   readonly history?: readonly LaneVersion[];
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** Who created the lane (git author, else OS user). Absent on lanes deployed before lifecycles existed. */
+  readonly owner?: string;
+  /** When the lane was last deployed (ISO 8601). */
+  readonly deployedAt?: string;
+  /** When the lane expires (ISO 8601); absent: never (the baseline). `lanes extend` moves it. */
+  readonly expiresAt?: string;
   /** The serving process, when the supervisor runs it. */
   readonly instance?: InstanceRecord;
 }

@@ -75,6 +75,10 @@ export interface DeployCommand {
   readonly gatewayPort: number;
   /** The lane's configuration: extra environment variables of its process. @default none */
   readonly config?: Readonly<Record<string, string>>;
+  /** Who deploys (kept as the owner when the lane exists already). */
+  readonly owner?: string;
+  /** The lane's new expiry (ISO 8601); absent: never expires. */
+  readonly expiresAt?: string;
 }
 
 /** An error with an HTTP status for the control API. */
@@ -364,6 +368,9 @@ export class Supervisor {
         ...(history && history.length > 0 ? { history } : {}),
         createdAt: old?.record.createdAt ?? now,
         updatedAt: now,
+        ...(old?.record.owner || command.owner ? { owner: old?.record.owner ?? command.owner } : {}),
+        deployedAt: now,
+        ...(command.expiresAt ? { expiresAt: command.expiresAt } : {}),
       };
       const instance = await this.spawn(record);
       this.unattached.add(instance);

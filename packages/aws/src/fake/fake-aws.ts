@@ -21,6 +21,7 @@
  *
  * Every call waits a simulated latency on the injected clock, so concurrent callers interleave for real.
  */
+
 import { createHash } from 'node:crypto';
 import {
   type AlbHttpHeaderCondition,
@@ -40,6 +41,7 @@ import { MAX_TEMPLATE_BODY_BYTES } from '../templates.js';
 import type { FakeApps } from './app-plane.js';
 import { handlerRequests } from './cfn-authorization.js';
 import { failedRuleAssertion, withConditions } from './conditions.js';
+import { DEFAULT_ELB_QUOTAS, type ElbQuotas, ruleQuotaError } from './elb-quotas.js';
 import { FakeIam } from './iam-principals.js';
 import { callAuthorization } from './iam-requests.js';
 import { generatedName, templateResolver } from './iam-roles.js';
@@ -284,6 +286,8 @@ export interface FakeAwsOptions {
   readonly account?: string;
   readonly region?: string;
   readonly latencies?: Partial<FakeLatencies>;
+  /** ELB quotas per load balancer (elb-quotas.ts). @default AWS's defaults, 100 rules and 100 target groups */
+  readonly elbQuotas?: Partial<ElbQuotas>;
 }
 
 type Handler = (input: Record<string, unknown>) => unknown;
@@ -294,6 +298,8 @@ export class FakeAws {
   readonly account: string;
   readonly region: string;
   readonly latencies: FakeLatencies;
+  /** The ELB quotas enforced on listener rules. */
+  readonly elbQuotas: ElbQuotas;
   /** Image URIs (or tags) whose tasks never become healthy: their deployments trip the circuit breaker. */
   readonly badImages = new Set<string>();
   /** Every call, in order, as `Service:Operation`. */
@@ -348,14 +354,16 @@ export class FakeAws {
     };
     this.logs = new FakeLogs(parts);
     this.ssm = new FakeSsm(parts);
+    this.elbQuotas = { ...DEFAULT_ELB_QUOTAS, ...options.elbQuotas };
     this.handlers = {
       ...this.logs.handlers(),
       ...this.ssm.handlers(),
-      GetTemplate: (i) => ({ TemplateBody: this.requireStack(i.StackName as string).state?.template }),
       // CloudFormation
       DescribeStacks: (i) => this.describeStacks(i),
       DescribeStackEvents: (i) => this.describeStackEvents(i),
       DescribeStackResources: (i) => this.describeStackResources(i),
+      // GetTemplate: the template of the stack's current state (API_GetTemplate.html, Stage "Original").
+      GetTemplate: (i) => ({ TemplateBody: this.requireStack(i.StackName as string).state?.template }),
       CreateChangeSet: (i) => this.createChangeSet(i),
       DescribeChangeSet: (i) => this.describeChangeSet(i),
       ExecuteChangeSet: (i) => this.executeChangeSet(i),
@@ -1676,6 +1684,17 @@ export class FakeAws {
       );
     }
     const existing = physicalId ? listener.rules.find((r) => r.arn === physicalId) : undefined;
+    const quota = ruleQuotaError(
+      [...this.listeners.values()].filter((l) => l.loadBalancerArn === listener.loadBalancerArn),
+      { targetGroupArn: tg, ...(existing ? { replaces: existing.arn } : {}) },
+      this.elbQuotas,
+    );
+    if (quota) {
+      throw new ResourceFailure(
+        'ListenerRule',
+        `Resource handler returned message: "${quota.message} (Service: ElasticLoadBalancingV2, Status Code: 400, Request ID: ${this.id()})" (HandlerErrorCode: ServiceLimitExceeded) [${quota.code}]`,
+      );
+    }
     if (existing) {
       existing.priority = priority;
       existing.conditions = conditions;

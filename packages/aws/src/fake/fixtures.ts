@@ -4,6 +4,7 @@
  * {@link TemplateSource} over them, and a "world" wiring a virtual clock, the fake, its clients and a pipeline
  * runner that plays CodeBuild running the shared buildspec's steps.
  */
+
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
@@ -21,6 +22,7 @@ import { type AwsContext, listExports } from '../context.js';
 import { type AwsTargetOptions, createAwsContext } from '../target.js';
 import type { StackTemplate, TemplateSource } from '../templates.js';
 import { FakeApps } from './app-plane.js';
+import type { ElbQuotas } from './elb-quotas.js';
 import { FakeAws, type FakeLatencies, type PipelineRun, type PipelineRunner } from './fake-aws.js';
 import { templateRoles } from './iam-roles.js';
 import { fakeClients } from './plug.js';
@@ -184,7 +186,7 @@ export function fixtureTemplates(): TemplateSource {
           parameters: {
             PipelineName: names.appPipeline,
             ExecutionMode: 'PARALLEL',
-            PipelineVariables: 'lane,branch',
+            PipelineVariables: 'lane,branch,ttl,owner',
             PipelineStages: 'Source,Build,Deploy,Verify',
           },
         },
@@ -247,6 +249,8 @@ export interface FakeWorldOptions {
   readonly config?: string;
   readonly latencies?: Partial<FakeLatencies>;
   readonly priorityRange?: { readonly min: number; readonly max: number };
+  /** ELB quotas the fake enforces. @default AWS's defaults (100 rules, 100 target groups per ALB) */
+  readonly elbQuotas?: Partial<ElbQuotas>;
   /** Replaces the default runner (which calls `ciDeploy`/`ciVerify` directly). */
   readonly runner?: (world: FakeWorld) => PipelineRunner;
 }
@@ -262,6 +266,7 @@ export function createFakeWorld(options: FakeWorldOptions = {}): FakeWorld {
     account: env.account,
     region: env.region,
     ...(options.latencies ? { latencies: options.latencies } : {}),
+    ...(options.elbQuotas ? { elbQuotas: options.elbQuotas } : {}),
   });
   const clients = fakeClients(fake);
   const templates = fixtureTemplates();
@@ -340,6 +345,9 @@ export function createFakeWorld(options: FakeWorldOptions = {}): FakeWorld {
         lane: run.variables.lane!,
         branch: run.variables.branch!,
         imageUri: run.imageUri!,
+        // As the buildspec passes them: lanes ci deploy --ttl "$TTL" --owner "$OWNER".
+        ...(run.variables.ttl ? { ttl: run.variables.ttl } : {}),
+        ...(run.variables.owner ? { owner: run.variables.owner } : {}),
       });
       return `${result.stackName} ${result.outcome}`;
     },

@@ -5,6 +5,7 @@
  */
 export * from './app-plane.js';
 export * from './conditions.js';
+export * from './elb-quotas.js';
 export * from './fake-aws.js';
 export * from './fixtures.js';
 export * from './logs.js';

@@ -7,7 +7,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { findService, UserError } from '@ecs-lanes/core';
+import { findService, PIPELINE_OWNER_UNKNOWN, PIPELINE_TTL_DEFAULT, UserError } from '@ecs-lanes/core';
 import type { Command } from 'commander';
 import { awsEnvironment, openAwsContext } from '../aws.js';
 import {
@@ -26,6 +26,10 @@ export interface CiOptions extends CommonOptions {
   readonly lane: string;
   readonly branch?: string;
   readonly imageUri?: string;
+  /** Time to live (the pipeline variable `ttl`). @default the environment's policy.defaultTtl */
+  readonly ttl?: string;
+  /** Who started the deploy (the pipeline variable `owner`). @default the caller */
+  readonly owner?: string;
   /** `ci params`: file to write the parameters to (CloudFormation's `[{ParameterKey, ParameterValue}]`). */
   readonly out?: string;
   readonly dryRun?: boolean;
@@ -52,6 +56,9 @@ function lane(options: CiOptions, step: string) {
     lane: options.lane,
     branch: options.branch!,
     imageUri: options.imageUri!,
+    // The pipeline's defaults of its ttl and owner variables mean "not given".
+    ...(options.ttl && options.ttl !== PIPELINE_TTL_DEFAULT ? { ttl: options.ttl } : {}),
+    ...(options.owner && options.owner !== PIPELINE_OWNER_UNKNOWN ? { owner: options.owner } : {}),
   };
 }
 
@@ -117,7 +124,9 @@ export function registerCi(program: Command, io: Io): void {
   const buildOptions = (c: Command) =>
     laneOptions(c)
       .option('-b, --branch <branch>', 'branch built (the pipeline variable)')
-      .option('--image-uri <uri>', 'image pushed by the build, with its tag');
+      .option('--image-uri <uri>', 'image pushed by the build, with its tag')
+      .option('--ttl <duration>', 'time to live (the pipeline variable; default: policy.defaultTtl)')
+      .option('--owner <owner>', 'who started the deploy (the pipeline variable; default: the caller)');
   buildOptions(
     ci
       .command('params')

@@ -2,7 +2,7 @@
  * `lanes deploy <service> --lane L [--branch B]`: creates or updates a lane, and waits until it serves.
  */
 
-import type { DeployResult } from '@ecs-lanes/core';
+import type { DeployResult, LaneTarget } from '@ecs-lanes/core';
 import type { Command } from 'commander';
 import { type CommonOptions, openLane, setExitCode, withCommonOptions } from '../lane-command.js';
 import { type Io, printJson, progressPrinter } from '../output.js';
@@ -17,6 +17,8 @@ export interface DeployOptions extends CommonOptions {
   readonly dryRun?: boolean;
   /** Wait until the lane serves. `--no-wait` returns once started. @default true */
   readonly wait?: boolean;
+  /** Time to live from this deploy (`3d`, `12h`). @default the environment's policy.defaultTtl */
+  readonly ttl?: string;
 }
 
 /** Runs `lanes deploy`; returns the exit code. */
@@ -29,12 +31,14 @@ export async function deploy(io: Io, service: string, options: DeployOptions): P
         ...(options.branch !== undefined ? { branch: options.branch } : {}),
         dryRun: options.dryRun ?? false,
         wait: options.wait ?? true,
+        ...(options.ttl ? { ttl: options.ttl } : {}),
         signal,
       },
       progressPrinter(io),
     ),
   );
   printDeployResult(io, result, options.json ?? false, 'deployed');
+  if (result.dryRun && !options.json) await printBudget(io, target, service);
   return 0;
 }
 
@@ -50,6 +54,15 @@ export async function whileInterruptible<T>(fn: (signal: AbortSignal) => Promise
     return await fn(controller.signal);
   } finally {
     process.off('SIGINT', onSigint);
+  }
+}
+
+/** Prints the rule budget of a service's ALB (`lanes plan deploy`, `lanes status`). */
+export async function printBudget(io: Io, target: LaneTarget, service: string): Promise<void> {
+  for (const b of await target.budgets({ service })) {
+    io.out(
+      `rule budget of ${b.service}: ${b.rules.used}/${b.rules.quota} rules, ${b.targetGroups.used}/${b.targetGroups.quota} target groups${b.listener ? ` (${b.listener})` : ''}`,
+    );
   }
 }
 
@@ -80,11 +93,15 @@ export function registerDeploy(program: Command, io: Io): void {
       .option('-l, --lane <lane>', 'lane to deploy (default: the baseline lane)')
       .option('-b, --branch <branch>', "branch of the service's App repo to build (default: appRepo.branch)")
       .option('--dry-run', 'show what would be done; change nothing')
-      .option('--no-wait', 'return once the deploy has started (AWS: prints the pipeline execution id)'),
+      .option('--no-wait', 'return once the deploy has started (AWS: prints the pipeline execution id)')
+      .option(
+        '--ttl <duration>',
+        'time to live from this deploy: 90m, 12h, 3d, 2w (default: policy.defaultTtl)',
+      ),
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ lanes deploy orders --env local --lane gray --branch feat-gray\n  $ lanes deploy orders --env dev --lane feat-login --branch feat/login --no-wait --json',
+      '\nExamples:\n  $ lanes deploy orders --env local --lane gray --branch feat-gray\n  $ lanes deploy orders --env dev --lane feat-login --branch feat/login --ttl 2d\n  $ lanes deploy orders --env dev --lane feat-login --branch feat/login --no-wait --json',
     )
     .action(async (service: string, opts: DeployOptions, command: Command) => {
       setExitCode(command, await deploy(io, service, opts));

@@ -2,7 +2,13 @@
  * `lanes ls [--service S]`: every lane of an environment, the same columns on every target.
  */
 
-import type { LaneSummary } from '@ecs-lanes/core';
+import {
+  describeExpiry,
+  formatUsd,
+  type LaneSummary,
+  type ListenerBudget,
+  totalPerDay,
+} from '@ecs-lanes/core';
 import type { Command } from 'commander';
 import { type CommonOptions, openLaneContext, setExitCode, withCommonOptions } from '../lane-command.js';
 import { type Io, printJson, table } from '../output.js';
@@ -12,6 +18,19 @@ import { loadProject, type Project } from '../project.js';
 export interface LsOptions extends CommonOptions {
   /** Only this service's lanes. @default every service */
   readonly service?: string;
+  /** With --json: print `{ env, lanes, totalPerDay, currency, budgets }` instead of the array of lanes. @default false */
+  readonly totals?: boolean;
+}
+
+/** What `lanes ls --json --totals` prints. */
+export interface LsTotals {
+  readonly env: string;
+  readonly lanes: readonly LaneSummary[];
+  /** Sum of the lanes' `cost.perDay` (USD); lanes without an estimate count nothing. */
+  readonly totalPerDay: number;
+  readonly currency: 'USD';
+  /** Rules and target groups used on each service's ALB against the quotas. */
+  readonly budgets: readonly ListenerBudget[];
 }
 
 /** Formats the age of something created at `iso`, relative to `now`: `45s`, `12m`, `3h`, `2d`. */
@@ -28,7 +47,20 @@ export function formatAge(iso: string | undefined, now: number): string {
 /** The `lanes ls` table. */
 export function lanesTable(lanes: readonly LaneSummary[], now: number): string {
   return table(
-    ['SERVICE', 'LANE', 'VERSION', 'BRANCH', 'STATE', 'TASKS', 'HEALTHY', 'AGE', 'URL'],
+    [
+      'SERVICE',
+      'LANE',
+      'VERSION',
+      'BRANCH',
+      'STATE',
+      'TASKS',
+      'HEALTHY',
+      'AGE',
+      'URL',
+      'EXPIRES',
+      'OWNER',
+      'COST/DAY',
+    ],
     lanes.map((l) => [
       l.service,
       l.baseline ? `${l.lane} (baseline)` : l.lane,
@@ -39,6 +71,9 @@ export function lanesTable(lanes: readonly LaneSummary[], now: number): string {
       String(l.healthy),
       formatAge(l.createdAt, now),
       l.url ?? '-',
+      describeExpiry(l.expiresAt, now),
+      l.owner ?? '-',
+      l.cost ? formatUsd(l.cost.perDay) : '-',
     ]),
   );
 }
@@ -60,11 +95,35 @@ export async function ls(io: Io, options: LsOptions): Promise<number> {
   const project = await loadProject(io.cwd, options.config);
   const envName = defaultLsEnvironment(project, io, options.env);
   const { target, env } = await openLaneContext(io, { ...options, ...(envName ? { env: envName } : {}) });
-  const lanes = await target.list(options.service ? { service: options.service } : {});
-  if (options.json) printJson(io, lanes);
-  else if (lanes.length === 0)
+  const filter = options.service ? { service: options.service } : {};
+  const lanes = await target.list(filter);
+  if (options.json && !options.totals) {
+    printJson(io, lanes);
+    return 0;
+  }
+  const budgets = await target.budgets(filter);
+  const total = totalPerDay(lanes.map((l) => l.cost));
+  if (options.json) {
+    const out: LsTotals = { env: env.name, lanes, totalPerDay: total, currency: 'USD', budgets };
+    printJson(io, out);
+    return 0;
+  }
+  if (lanes.length === 0)
     io.out(`no lanes in ${env.name}${options.service ? ` for ${options.service}` : ''}`);
   else io.out(lanesTable(lanes, Date.now()));
+  const priced = lanes.find((l) => l.cost);
+  if (priced?.cost) {
+    io.out(
+      `total: ${formatUsd(total)}/day for ${lanes.filter((l) => l.cost).length} lanes in ${env.name}${priced.cost.mirrors ? ` as they would cost in ${priced.cost.mirrors}` : ''} (prices: ${priced.cost.priceSource}; an estimate of Fargate tasks only)`,
+    );
+  } else if (lanes[0]?.costNote) {
+    io.out(`cost: ${lanes[0].costNote}`);
+  }
+  for (const b of budgets) {
+    io.out(
+      `rule budget of ${b.service}: ${b.rules.used}/${b.rules.quota} rules, ${b.targetGroups.used}/${b.targetGroups.quota} target groups`,
+    );
+  }
   return 0;
 }
 
@@ -74,11 +133,15 @@ export function registerLs(program: Command, io: Io): void {
     program
       .command('ls')
       .description('List the lanes of an environment')
-      .option('-s, --service <service>', 'only this service'),
+      .option('-s, --service <service>', 'only this service')
+      .option(
+        '--totals',
+        'with --json: an object with the lanes, the total cost per day and the rule budgets',
+      ),
   )
     .addHelpText(
       'after',
-      '\nWithout --env (and $LANES_ENV): the only environment, else the only local one.\n\nExamples:\n  $ lanes ls --env local\n  $ lanes ls --env dev --service orders --json',
+      '\nWithout --env (and $LANES_ENV): the only environment, else the only local one.\n\nExamples:\n  $ lanes ls --env local\n  $ lanes ls --env dev --service orders --json\n  $ lanes ls --env dev --json --totals',
     )
     .action(async (opts: LsOptions, command: Command) => {
       setExitCode(command, await ls(io, opts));

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { type CommonOptions, openLane, setExitCode, withCommonOptions } from '../lane-command.js';
 import { type Io, printJson, table } from '../output.js';
+import { printBudget } from './deploy.js';
 import { lanesTable } from './ls.js';
 
 /** Options of `lanes status`. */
@@ -30,6 +31,7 @@ export async function status(io: Io, service: string, options: StatusOptions): P
       ),
     );
   }
+  await printBudget(io, target, service);
   return 0;
 }
 

@@ -76,7 +76,10 @@ export function laneMap(
     generatedAt: now.toISOString(),
     services: config.services.map((s) => ({ name: s.name, dependsOn: [...(s.dependsOn ?? [])] })),
     lanes,
-    cells: [...cells].sort((a, b) => a.service.localeCompare(b.service) || a.lane.localeCompare(b.lane)),
+    // The targets report the estimate as `cost` (core's LaneCost); the page reads `costPerDay`.
+    cells: [...cells]
+      .map((c) => (c.costPerDay === undefined && c.cost ? { ...c, costPerDay: c.cost.perDay } : c))
+      .sort((a, b) => a.service.localeCompare(b.service) || a.lane.localeCompare(b.lane)),
     routes,
   };
 }
