@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, UnknownNameError, UserError } from '@ecs-lanes/core';
 import { Command, CommanderError } from 'commander';
+import { checkCommandPath } from './command-lookup.js';
 import { registerCi } from './commands/ci.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
@@ -65,6 +66,7 @@ export function createProgram(io: Io): Command {
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   const program = createProgram(io);
   try {
+    checkCommandPath(program, argv.slice(2));
     await program.parseAsync([...argv]);
     return Number(program.getOptionValue('exitCode') ?? 0);
   } catch (error) {
