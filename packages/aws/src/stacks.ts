@@ -405,7 +405,15 @@ export class StackOperations {
   async failureReasons(stackName: string, since: number): Promise<string[]> {
     const events = await this.eventsSince(stackName, since);
     const reasons = events
-      .filter((e) => /FAILED$/.test(e.ResourceStatus ?? '') && e.ResourceStatusReason)
+      .filter(
+        (e) =>
+          (/FAILED$/.test(e.ResourceStatus ?? '') ||
+            // A failure of the stack itself (an import of a missing export) is only the rollback's reason.
+            (e.ResourceType === 'AWS::CloudFormation::Stack' &&
+              /^(UPDATE_)?ROLLBACK_IN_PROGRESS$/.test(e.ResourceStatus ?? '') &&
+              !/^The following resource\(s\) failed/.test(e.ResourceStatusReason ?? ''))) &&
+          e.ResourceStatusReason,
+      )
       .filter((e) => !/Resource creation cancelled|Resource update cancelled/.test(e.ResourceStatusReason!))
       .map((e) => `${e.LogicalResourceId}: ${e.ResourceStatusReason}`);
     return [...new Set(reasons)];

@@ -33,6 +33,7 @@ import {
 import type { Clock } from '../clock.js';
 import { MAX_TEMPLATE_BODY_BYTES } from '../templates.js';
 import { failedRuleAssertion, withConditions } from './conditions.js';
+import { FaultPlan } from './faults.js';
 import {
   creationOrder,
   deletionOrder,
@@ -286,6 +287,8 @@ export class FakeAws {
   readonly effects: FakeEffect[] = [];
   /** What pipeline stages do. */
   runner: PipelineRunner = {};
+  /** Errors the next calls of an operation answer with (see `faults.ts`). */
+  readonly faults = new FaultPlan();
 
   private readonly stacks = new Map<string, FakeStack>();
   private readonly changeSets = new Map<string, FakeChangeSet>();
@@ -368,6 +371,8 @@ export class FakeAws {
       this.throttles.set(op, throttled - 1);
       throw new FakeAwsError('Throttling', 'Rate exceeded', 400);
     }
+    const fault = this.faults.take(op);
+    if (fault) throw new FakeAwsError(fault.name, fault.message, fault.status ?? 400);
     const handler = this.handlers[op];
     if (!handler) throw new Error(`the fake does not implement ${op}`);
     const out = handler(input ?? {});
@@ -883,11 +888,17 @@ export class FakeAws {
         error instanceof ResourceFailure ? error : new ResourceFailure('Unknown', String(error));
       cs.executionStatus = 'EXECUTE_FAILED';
       this.changeSets.delete(cs.id);
+      // A failure of the stack itself (an import of a missing export) is the reason of the stack's rollback
+      // event, as CloudFormation reports it: "No export named X found. Rollback requested by user." (Fn::ImportValue,
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-importvalue.html).
+      const ofStack = failure.logicalId === stack.stackName;
       if (create) {
         this.stackStatus(
           stack,
           'ROLLBACK_IN_PROGRESS',
-          `The following resource(s) failed to create: [${failure.logicalId}]. Rollback requested by user.`,
+          ofStack
+            ? failure.reason
+            : `The following resource(s) failed to create: [${failure.logicalId}]. Rollback requested by user.`,
         );
         await this.destroyResources(stack, cs.next, true);
         stack.imports = [];
@@ -896,7 +907,7 @@ export class FakeAws {
         this.stackStatus(
           stack,
           'UPDATE_ROLLBACK_IN_PROGRESS',
-          `The following resource(s) failed to update: [${failure.logicalId}].`,
+          ofStack ? failure.reason : `The following resource(s) failed to update: [${failure.logicalId}].`,
         );
         stack.state = prev;
         try {

@@ -5,6 +5,7 @@
  */
 export * from './conditions.js';
 export * from './fake-aws.js';
+export * from './faults.js';
 export * from './fixtures.js';
 export * from './plug.js';
 export * from './template.js';
