@@ -19,16 +19,15 @@ import {
   DescribeStackEventsCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
-  SetStackPolicyCommand,
   type Stack,
   type StackEvent,
-  UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
 import type { ProgressListener } from '@ecs-lanes/core';
 import { UserError } from '@ecs-lanes/core';
 import type { Clock } from './clock.js';
 import { errorMessage, errorName } from './errors.js';
 import { withThrottleRetry } from './retry.js';
+import { ensureStackGuards } from './stack-guards.js';
 import { inlineTemplateBody, type StackTemplate } from './templates.js';
 
 /** How often stack and change-set states are polled. */
@@ -233,6 +232,9 @@ export class StackOperations {
           if (options.dryRun && type === 'CREATE' && stack === undefined)
             await this.deleteReviewStack(spec.stackName);
           progress({ phase: 'stack', message: `${spec.stackName}: no changes` });
+          // Nothing to deploy, but the guards may still differ (a failed protection call, a new policy).
+          if (type === 'UPDATE')
+            notes.push(...(await ensureStackGuards(this.cfn, this.clock, spec, options)));
           return {
             stackName: spec.stackName,
             outcome: 'unchanged',
@@ -258,7 +260,7 @@ export class StackOperations {
         await this.deleteChangeSet(changeSetId);
         if (type === 'CREATE' && (stack === undefined || status === 'REVIEW_IN_PROGRESS')) {
           await this.deleteReviewStack(spec.stackName);
-        }
+        } else notes.push(...(await ensureStackGuards(this.cfn, this.clock, spec, options)));
         return { stackName: spec.stackName, outcome: 'planned', changes, notes, outputs: outputsOf(stack) };
       }
       const since = this.clock.now();
@@ -284,21 +286,7 @@ export class StackOperations {
       const final = await this.waitStable(spec.stackName, since, progress);
       const finalStatus = final?.StackStatus ?? 'DELETE_COMPLETE';
       if (finalStatus === 'CREATE_COMPLETE' || finalStatus === 'UPDATE_COMPLETE') {
-        if (spec.stackPolicy) {
-          await withThrottleRetry(this.clock, () =>
-            this.cfn.send(
-              new SetStackPolicyCommand({ StackName: spec.stackName, StackPolicyBody: spec.stackPolicy }),
-            ),
-          );
-        }
-        if (spec.terminationProtection && type === 'CREATE') {
-          await this.cfn.send(
-            new UpdateTerminationProtectionCommand({
-              StackName: spec.stackName,
-              EnableTerminationProtection: true,
-            }),
-          );
-        }
+        notes.push(...(await ensureStackGuards(this.cfn, this.clock, spec, { progress })));
         return {
           stackName: spec.stackName,
           outcome: type === 'CREATE' ? 'created' : 'updated',

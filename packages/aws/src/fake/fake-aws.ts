@@ -334,6 +334,12 @@ export class FakeAws {
         stack.policy = i.StackPolicyBody as string;
         return {};
       },
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetStackPolicy.html: no body when
+      // the stack has no policy.
+      GetStackPolicy: (i) => {
+        const stack = this.requireStack(i.StackName as string);
+        return stack.policy ? { StackPolicyBody: stack.policy } : {};
+      },
       // ELBv2
       DescribeRules: (i) => this.describeRules(i),
       DescribeTargetGroups: (i) => this.describeTargetGroups(i),
