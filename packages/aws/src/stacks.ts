@@ -197,6 +197,10 @@ export class StackOperations {
         continue;
       }
       const type = stack === undefined || status === 'REVIEW_IN_PROGRESS' ? 'CREATE' : 'UPDATE';
+      // A CREATE change set makes an empty REVIEW_IN_PROGRESS stack; the deploy that made it removes it when the
+      // change set fails or cannot be executed, so that a failed first deploy leaves nothing behind (a stack
+      // another deploy made is left to that deploy).
+      const ownsReviewStack = stack === undefined;
       const changeSetName = `lanes-${this.clock.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
       let changeSetId: string;
       try {
@@ -243,6 +247,7 @@ export class StackOperations {
             outputs: outputsOf(stack),
           };
         }
+        if (ownsReviewStack) await this.deleteReviewStack(spec.stackName);
         throw new UserError(
           `the change set of stack ${spec.stackName} failed: ${described.StatusReason ?? 'no reason given'}`,
         );
@@ -276,6 +281,10 @@ export class StackOperations {
           });
           await this.deleteChangeSet(changeSetId);
           continue;
+        }
+        if (ownsReviewStack) {
+          await this.deleteChangeSet(changeSetId);
+          await this.deleteReviewStack(spec.stackName);
         }
         throw error;
       }
@@ -449,11 +458,20 @@ export class StackOperations {
     }
   }
 
-  /** Deletes the empty REVIEW_IN_PROGRESS stack a CREATE change set leaves behind. */
+  /**
+   * Deletes the empty REVIEW_IN_PROGRESS stack a CREATE change set leaves behind. Best effort: a failure to clean
+   * up never hides the error that made the deploy stop (`lanes ls` shows a stack left behind as failed).
+   */
   private async deleteReviewStack(stackName: string): Promise<void> {
-    const stack = await this.describe(stackName);
-    if (stack?.StackStatus === 'REVIEW_IN_PROGRESS') {
-      await this.cfn.send(new DeleteStackCommand({ StackName: stack.StackId }));
+    try {
+      const stack = await this.describe(stackName);
+      if (stack?.StackStatus === 'REVIEW_IN_PROGRESS') {
+        await withThrottleRetry(this.clock, () =>
+          this.cfn.send(new DeleteStackCommand({ StackName: stack.StackId })),
+        );
+      }
+    } catch {
+      // Left behind; see above.
     }
   }
 }

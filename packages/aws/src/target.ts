@@ -243,14 +243,19 @@ export async function rollbackLane(
   const dns = (await listExports(ctx)).get(
     `${serviceNames(ref.service, ctx.env.name).albStack}:LoadBalancerDnsName`,
   );
+  // An empty change set: the lane already runs `target` (for example `--to` the current version).
+  const changed = result.outcome !== 'unchanged';
   return {
     ...base,
     dryRun: Boolean(ref.dryRun),
-    actions: [
-      `roll back ${ref.lane} from ${current ?? '?'} to ${target}`,
-      ...formatChanges(result.stackName, result),
-    ],
+    actions: changed
+      ? [
+          `roll back ${ref.lane} from ${current ?? '?'} to ${target}`,
+          ...formatChanges(result.stackName, result),
+        ]
+      : [`lane ${ref.lane} of ${ref.service} already runs ${target}: nothing changed`, ...result.notes],
     version: ref.dryRun ? (current ?? target) : target,
+    changed,
     ...(dns ? { url: `http://${dns}` } : {}),
   };
 }

@@ -26,6 +26,8 @@ export type LaneState =
   | 'updating'
   /** The last deploy failed; the previous version (if any) still serves. */
   | 'failed'
+  /** Deployed, but nothing healthy runs behind its route (no running task, or no healthy target). */
+  | 'unhealthy'
   /** Being removed. */
   | 'deleting'
   /** Declared but not running (for example, the local target is down). */
@@ -103,6 +105,11 @@ export interface DeployResult extends LaneRef {
   readonly url?: string;
   /** The pipeline execution that carries the deploy, when there is one (AWS). */
   readonly executionId?: string;
+  /**
+   * False when the deploy or rollback found nothing to change (for example a rollback to the version that
+   * already runs). @default true (something changed, or the target cannot tell)
+   */
+  readonly changed?: boolean;
 }
 
 /** The outcome of a removal. */

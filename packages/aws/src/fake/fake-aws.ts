@@ -149,6 +149,8 @@ interface FakeStack {
   imports: string[];
   terminationProtection: boolean;
   policy?: string;
+  /** Tags of the CREATE change set that made a REVIEW_IN_PROGRESS stack (shown until a change set runs). */
+  reviewTags?: Record<string, string>;
 }
 
 interface FakeChangeSet {
@@ -498,6 +500,23 @@ export class FakeAws {
     return this.ecsServices.get(`${cluster}/${name}`);
   }
 
+  /**
+   * The tasks of an ECS service stop after it was deployed (a crash, a dependency outage), as a test needs to
+   * prove that status comes from what runs: it has no running task, its targets turn `unhealthy`, its Cloud Map
+   * instances are deregistered; the stack stays as it was.
+   */
+  stopTasks(cluster: string, name: string): void {
+    const svc = this.ecsServices.get(`${cluster}/${name}`);
+    if (!svc) throw new Error(`no ECS service ${cluster}/${name}`);
+    svc.serving = undefined;
+    const tg = svc.targetGroupArn ? this.targetGroups.get(svc.targetGroupArn) : undefined;
+    for (const id of tg?.targets.keys() ?? [])
+      if (id.startsWith(`${svc.name}/`)) tg!.targets.set(id, 'unhealthy');
+    const sd = svc.cloudMapServiceId ? this.cloudMap.get(svc.cloudMapServiceId) : undefined;
+    for (const [id, attrs] of sd?.instances ?? [])
+      if (attrs[ECS_SERVICE_NAME_ATTRIBUTE] === svc.name) sd!.instances.delete(id);
+  }
+
   /** The pipeline execution. */
   execution(id: string): FakeExecution | undefined {
     return this.executions.get(id);
@@ -577,7 +596,7 @@ export class FakeAws {
         ParameterKey,
         ParameterValue,
       })),
-      Tags: Object.entries(s.state?.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+      Tags: Object.entries(s.state?.tags ?? s.reviewTags ?? {}).map(([Key, Value]) => ({ Key, Value })),
       Outputs: Object.entries(s.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
       EnableTerminationProtection: s.terminationProtection,
       ...(s.state?.roleArn ? { RoleARN: s.state.roleArn } : {}),
@@ -709,6 +728,8 @@ export class FakeAws {
           exports: {},
           imports: [],
           terminationProtection: false,
+          // Unsure (docs/aws-fidelity.md): the stack a CREATE change set makes is taken to carry its tags.
+          reviewTags: tags,
         };
         this.stacks.set(stack.stackId, stack);
         this.stackStatus(stack, 'REVIEW_IN_PROGRESS', 'User Initiated');

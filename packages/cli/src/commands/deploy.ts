@@ -46,6 +46,8 @@ export function printDeployResult(io: Io, result: DeployResult, json: boolean, v
   if (result.dryRun) io.out(`dry run: ${what} unchanged`);
   else if (result.executionId && !result.version)
     io.out(`started: ${what} (execution ${result.executionId})`);
+  else if (result.changed === false)
+    io.out(`unchanged: ${what}${result.version ? ` at ${result.version}` : ''}`);
   else io.out(`${verb}: ${what}${result.version ? ` at ${result.version}` : ''}`);
   if (result.url && !result.dryRun) {
     io.out(`url: ${result.url}  (send tracestate: ctx=lane:${result.lane} to reach this lane)`);
