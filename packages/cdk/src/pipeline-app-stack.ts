@@ -7,7 +7,7 @@
  * buildspec (`STAGE=build|deploy|verify`), each with its own role. Every role of this pipeline is confined to
  * the lane stacks `app-{service}-{env}-*` and explicitly denied the `infra-*` and `boot-*` stacks.
  */
-import { AWS_NAME_RULES, NAME_PARAMETER_RULES } from '@ecs-lanes/core';
+import { AWS_NAME_RULES, BRANCH_TIP, NAME_PARAMETER_RULES } from '@ecs-lanes/core';
 import { CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { CfnProject } from 'aws-cdk-lib/aws-codebuild';
 import { CfnPipeline } from 'aws-cdk-lib/aws-codepipeline';
@@ -40,11 +40,23 @@ export interface PipelineAppStackProps extends StackProps {
    */
   readonly buildImage?: string;
   /**
-   * Timeout of the Deploy job in minutes (it waits for the ECS service to be stable).
-   * @default 60
+   * Timeout of the Deploy job in minutes. It waits for the lane stack, so for the ECS service to be stable:
+   * with blue/green, through the lifecycle hooks and the bake time (up to 1,440 minutes, as `lanes.yaml` allows).
+   * @default {@link DEFAULT_DEPLOY_TIMEOUT_MINUTES}
    */
   readonly deployTimeoutMinutes?: number;
 }
+
+/** The longest blue/green bake time `lanes.yaml` allows (ECS `BakeTimeInMinutes`), in minutes. */
+export const MAX_BAKE_TIME_MINUTES = 1440;
+
+/**
+ * The Deploy job's default timeout: the longest bake time plus two hours for the hooks, the rollout and the
+ * stack, within CodeBuild's 5 to 2,160 minutes (CreateProject `timeoutInMinutes`,
+ * https://docs.aws.amazon.com/codebuild/latest/APIReference/API_CreateProject.html).
+ */
+export const DEFAULT_DEPLOY_TIMEOUT_MINUTES = MAX_BAKE_TIME_MINUTES + 120;
+
 
 /** Namespace of the Build action's exported variables (`#{Build.IMAGE_URI}`). */
 export const BUILD_NAMESPACE = 'Build';
@@ -366,7 +378,7 @@ export class PipelineAppStack extends Stack {
       'Privileged mode is required to run the Docker daemon that builds the service image.',
     );
     const deployProject = job('deploy', deployRole, 'DeployProject', deployLog.group, {
-      timeout: props.deployTimeoutMinutes ?? 60,
+      timeout: props.deployTimeoutMinutes ?? DEFAULT_DEPLOY_TIMEOUT_MINUTES,
     });
     const verifyProject = job('verify', verifyRole, 'VerifyProject', verifyLog.group);
 
@@ -421,6 +433,12 @@ export class PipelineAppStack extends Stack {
           description: 'Lane to deploy (stack app-{service}-{env}-{lane})',
         },
         { name: 'branch', defaultValue: appBranch.valueAsString, description: 'App repo branch to build' },
+        {
+          // A default must be 1 to 1000 characters (API_PipelineVariableDeclaration), so "tip" stands for none.
+          name: 'commit',
+          defaultValue: BRANCH_TIP,
+          description: 'Commit to build (with a matching source revision), or tip: the tip of branch',
+        },
       ],
       stages: [
         {
@@ -447,7 +465,13 @@ export class PipelineAppStack extends Stack {
         {
           name: 'Build',
           actions: [
-            codeBuild('BuildImage', buildProject, [INFRA_ARTIFACT, APP_ARTIFACT], laneVars, BUILD_NAMESPACE),
+            codeBuild(
+              'BuildImage',
+              buildProject,
+              [INFRA_ARTIFACT, APP_ARTIFACT],
+              [...laneVars, { name: 'COMMIT', value: '#{variables.commit}', type: 'PLAINTEXT' }],
+              BUILD_NAMESPACE,
+            ),
           ],
         },
         {

@@ -8,6 +8,7 @@ export * from './discovery.js';
 export * from './lane.js';
 export * from './lane-stack.js';
 export * from './naming.js';
+export * from './pipeline-variables.js';
 export * from './priority.js';
 export * from './stack-parameters.js';
 export * from './target.js';
