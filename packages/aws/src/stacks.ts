@@ -23,7 +23,7 @@ import {
   type StackEvent,
 } from '@aws-sdk/client-cloudformation';
 import type { ProgressListener } from '@ecs-lanes/core';
-import { UserError } from '@ecs-lanes/core';
+import { DEPLOY_JOB_TIMEOUT_MINUTES, UserError } from '@ecs-lanes/core';
 import type { Clock } from './clock.js';
 import { errorMessage, errorName } from './errors.js';
 import { withThrottleRetry } from './retry.js';
@@ -32,8 +32,11 @@ import { inlineTemplateBody, type StackTemplate } from './templates.js';
 
 /** How often stack and change-set states are polled. */
 export const STACK_POLL_MS = 5_000;
-/** How long a single stack operation may take before we give up waiting. */
-export const STACK_WAIT_TIMEOUT_MS = 3 * 60 * 60_000;
+/**
+ * How long a single stack operation may take before we give up waiting: a lane stack's update waits for its
+ * ECS service through blue/green hooks and the bake time, so as long as the app pipeline's Deploy job may run.
+ */
+export const STACK_WAIT_TIMEOUT_MS = DEPLOY_JOB_TIMEOUT_MINUTES * 60_000;
 /** How many times a deploy starts over after losing a race for the stack. */
 export const MAX_DEPLOY_ROUNDS = 12;
 
@@ -366,7 +369,9 @@ export class StackOperations {
       }
       if (!stack || stack.StackStatus === 'DELETE_COMPLETE' || !isInProgress(stack.StackStatus)) return stack;
       if (this.clock.now() > deadline) {
-        throw new UserError(`stack ${stackName} is still ${stack.StackStatus} after 3 hours; see its events`);
+        throw new UserError(
+          `stack ${stackName} is still ${stack.StackStatus} after ${STACK_WAIT_TIMEOUT_MS / 3_600_000} hours; see its events`,
+        );
       }
       await this.clock.sleep(STACK_POLL_MS);
     }

@@ -169,7 +169,11 @@ describe('lanes deploy on AWS (through the app pipeline)', () => {
     expect(result.executionId).toBeDefined();
     expect(result.version).toBeUndefined();
     expect(w.fake.execution(result.executionId!)?.status).toBe('InProgress');
-    expect(w.fake.execution(result.executionId!)?.variables).toEqual({ lane: 'gray', branch: 'main' });
+    expect(w.fake.execution(result.executionId!)?.variables).toEqual({
+      lane: 'gray',
+      branch: 'main',
+      commit: 'tip',
+    });
     await w.fake.settle();
     expect(w.fake.execution(result.executionId!)?.status).toBe('Succeeded');
   });

@@ -7,7 +7,12 @@
  * buildspec (`STAGE=build|deploy|verify`), each with its own role. Every role of this pipeline is confined to
  * the lane stacks `app-{service}-{env}-*` and explicitly denied the `infra-*` and `boot-*` stacks.
  */
-import { AWS_NAME_RULES, BRANCH_TIP, NAME_PARAMETER_RULES } from '@ecs-lanes/core';
+import {
+  AWS_NAME_RULES,
+  BRANCH_TIP,
+  DEPLOY_JOB_TIMEOUT_MINUTES,
+  NAME_PARAMETER_RULES,
+} from '@ecs-lanes/core';
 import { CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { CfnProject } from 'aws-cdk-lib/aws-codebuild';
 import { CfnPipeline } from 'aws-cdk-lib/aws-codepipeline';
@@ -41,22 +46,14 @@ export interface PipelineAppStackProps extends StackProps {
   readonly buildImage?: string;
   /**
    * Timeout of the Deploy job in minutes. It waits for the lane stack, so for the ECS service to be stable:
-   * with blue/green, through the lifecycle hooks and the bake time (up to 1,440 minutes, as `lanes.yaml` allows).
+   * with blue/green, through the lifecycle hooks and the bake time (at most `MAX_BAKE_TIME_MINUTES`).
    * @default {@link DEFAULT_DEPLOY_TIMEOUT_MINUTES}
    */
   readonly deployTimeoutMinutes?: number;
 }
 
-/** The longest blue/green bake time `lanes.yaml` allows (ECS `BakeTimeInMinutes`), in minutes. */
-export const MAX_BAKE_TIME_MINUTES = 1440;
-
-/**
- * The Deploy job's default timeout: the longest bake time plus two hours for the hooks, the rollout and the
- * stack, within CodeBuild's 5 to 2,160 minutes (CreateProject `timeoutInMinutes`,
- * https://docs.aws.amazon.com/codebuild/latest/APIReference/API_CreateProject.html).
- */
-export const DEFAULT_DEPLOY_TIMEOUT_MINUTES = MAX_BAKE_TIME_MINUTES + 120;
-
+/** The Deploy job's default timeout: {@link DEPLOY_JOB_TIMEOUT_MINUTES} (bake time and margin, see core). */
+export const DEFAULT_DEPLOY_TIMEOUT_MINUTES = DEPLOY_JOB_TIMEOUT_MINUTES;
 
 /** Namespace of the Build action's exported variables (`#{Build.IMAGE_URI}`). */
 export const BUILD_NAMESPACE = 'Build';

@@ -454,12 +454,13 @@ describe('pipelines', () => {
     templates[kind].hasResourceProperties('AWS::CodePipeline::Pipeline', { PipelineType: 'V2' });
   });
 
-  it('the app pipeline runs lanes in PARALLEL with variables lane and branch', () => {
+  it('the app pipeline runs lanes in PARALLEL with variables lane, branch and commit (default: the branch tip)', () => {
     templates.pipelineApp.hasResourceProperties('AWS::CodePipeline::Pipeline', {
       ExecutionMode: 'PARALLEL',
       Variables: [
         Match.objectLike({ Name: 'lane', DefaultValue: { Ref: 'BaselineLane' } }),
         Match.objectLike({ Name: 'branch', DefaultValue: { Ref: 'AppBranch' } }),
+        Match.objectLike({ Name: 'commit', DefaultValue: 'tip' }),
       ],
       Stages: [
         Match.objectLike({ Name: 'Source' }),
@@ -482,6 +483,7 @@ describe('pipelines', () => {
       expect.arrayContaining([
         { name: 'LANE', value: '#{variables.lane}', type: 'PLAINTEXT' },
         { name: 'BRANCH', value: '#{variables.branch}', type: 'PLAINTEXT' },
+        { name: 'COMMIT', value: '#{variables.commit}', type: 'PLAINTEXT' },
       ]),
     );
     const deploy = stages[2].Actions[0];

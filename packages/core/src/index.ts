@@ -3,12 +3,12 @@
  * ALB match values, rule priorities, discovery, the target contract). No I/O.
  */
 export * from './alb-match.js';
+export * from './app-pipeline.js';
 export * from './config.js';
 export * from './discovery.js';
 export * from './lane.js';
 export * from './lane-stack.js';
 export * from './naming.js';
-export * from './pipeline-variables.js';
 export * from './priority.js';
 export * from './stack-parameters.js';
 export * from './target.js';

@@ -82,8 +82,13 @@ export type ProgressListener = (event: ProgressEvent) => void;
 
 /** A request to deploy (create or update) a lane. */
 export interface DeployLaneRequest extends LaneRef {
-  /** Branch of the App repo to build. @default the service's `appRepo.branch` */
+  /** Branch of the App repo to build (its tip). @default the service's `appRepo.branch` */
   readonly branch?: string;
+  /**
+   * An explicit commit of that branch to build instead of its tip (a full 40-digit id; AWS target only: the
+   * pipeline run starts with it as the App source's revision). @default the branch's tip
+   */
+  readonly commit?: string;
   /** Walk the same path and stop before the first side effect. @default false */
   readonly dryRun?: boolean;
   /**

@@ -159,6 +159,11 @@ export class LocalEnvironment implements LaneTarget {
 
   async deploy(request: DeployLaneRequest, progress?: ProgressListener): Promise<DeployResult> {
     const service = this.checkRef(request);
+    if (request.commit !== undefined) {
+      throw new UserError(
+        `--commit is for AWS environments; on the local target deploy a branch (or check the commit out on one): --branch BRANCH`,
+      );
+    }
     const branch = request.branch ?? service.appRepo.branch;
     return this.deployRev(
       request,

@@ -90,6 +90,8 @@ export interface PipelineRun {
   readonly pipelineName: string;
   readonly executionId: string;
   readonly variables: Readonly<Record<string, string>>;
+  /** The source revisions the run was started with, by source action (`{ AppSource: <commit id> }`). */
+  readonly sourceRevisions?: Readonly<Record<string, string>>;
   /** The image built by the Build stage (for later stages). */
   readonly imageUri?: string;
 }
@@ -253,6 +255,7 @@ interface FakeExecution {
   status: 'InProgress' | 'Succeeded' | 'Failed' | 'Superseded' | 'Stopped';
   statusSummary?: string;
   variables: Record<string, string>;
+  sourceRevisions: Record<string, string>;
   startTime: Date;
   lastUpdateTime: Date;
   actions: FakeActionExecution[];
@@ -1221,7 +1224,11 @@ export class FakeAws {
           p.PipelineVariables !== undefined
             ? p.PipelineVariables.split(',')
                 .filter(Boolean)
-                .map((n) => ({ name: n }))
+                .map((n) => {
+                  // `name=default` declares a default value.
+                  const [name, defaultValue] = n.split('=');
+                  return defaultValue === undefined ? { name: name! } : { name: name!, defaultValue };
+                })
             : [{ name: 'lane' }, { name: 'branch', defaultValue: 'main' }],
         stages: (p.PipelineStages ?? 'Source,Build,Deploy,Verify').split(','),
       });
@@ -1715,6 +1722,17 @@ export class FakeAws {
       }
       variables[v.name] = v.value;
     }
+    // SourceRevisionOverride: a revision type the API knows, for a source action of the pipeline
+    // (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_SourceRevisionOverride.html).
+    const sourceRevisions: Record<string, string> = {};
+    for (const r of (input.sourceRevisions as
+      | { actionName: string; revisionType: string; revisionValue: string }[]
+      | undefined) ?? []) {
+      if (!['COMMIT_ID', 'IMAGE_DIGEST', 'S3_OBJECT_VERSION_ID', 'S3_OBJECT_KEY'].includes(r.revisionType)) {
+        throw new FakeAwsError('ValidationException', `Invalid revisionType ${r.revisionType}`);
+      }
+      sourceRevisions[r.actionName] = r.revisionValue;
+    }
     const missing = p.variables.filter((v) => variables[v.name] === undefined).map((v) => v.name);
     if (missing.length)
       throw new FakeAwsError(
@@ -1726,6 +1744,7 @@ export class FakeAws {
       pipelineName: p.name,
       status: 'InProgress',
       variables,
+      sourceRevisions,
       startTime: new Date(this.clock.now()),
       lastUpdateTime: new Date(this.clock.now()),
       actions: [],
@@ -1757,6 +1776,7 @@ export class FakeAws {
         pipelineName: p.name,
         executionId: execution.id,
         variables: execution.variables,
+        sourceRevisions: execution.sourceRevisions,
         ...(imageUri ? { imageUri } : {}),
       };
       try {

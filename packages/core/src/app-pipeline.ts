@@ -1,6 +1,7 @@
 /**
- * The app pipeline's variables (CodePipeline V2 pipeline-level variables) and what their values mean; the
- * pipeline template, the buildspec and `lanes deploy` share them from here.
+ * The app pipeline `{service}-{env}`: its variables (CodePipeline V2 pipeline-level variables) and what their
+ * values mean, and the time budget of its Deploy job; the pipeline template, the buildspec, the config schema
+ * and `lanes deploy` share them from here.
  */
 
 /** The pipeline variables of the app pipeline `{service}-{env}`. */
@@ -29,3 +30,18 @@ export function checkCommitId(commit: string): string | undefined {
   if (FULL_COMMIT_PATTERN.test(commit)) return undefined;
   return `"${commit}" is not a full commit id (40 lowercase hexadecimal digits); get it with: git rev-parse <branch or short id>`;
 }
+
+/**
+ * The Deploy job's timeout in minutes, which waits for the lane stack (so for blue/green hooks and the bake
+ * time). The CodeBuild API allows 5 to 2,160 minutes
+ * (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_CreateProject.html), but CloudFormation's
+ * resource schema for `AWS::CodeBuild::Project` `TimeoutInMinutes` (as cfn-lint carries it) stops at 480: the
+ * stricter limit is kept.
+ */
+export const DEPLOY_JOB_TIMEOUT_MINUTES = 480;
+
+/** What the Deploy job keeps beside the bake time: the change set, the rollout, the lifecycle hooks (minutes). */
+export const DEPLOY_MARGIN_MINUTES = 120;
+
+/** The longest blue/green bake time `lanes.yaml` accepts, so that a deploy fits in its Deploy job (minutes). */
+export const MAX_BAKE_TIME_MINUTES = DEPLOY_JOB_TIMEOUT_MINUTES - DEPLOY_MARGIN_MINUTES;
