@@ -5,7 +5,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXPORT_KEYS, LANE_STACK_PARAMETER_NAMES, TRACESTATE_HEADER_NAME } from '@ecs-lanes/core';
+import {
+  DEPLOY_JOB_TIMEOUT_MINUTES,
+  DEPLOY_MARGIN_MINUTES,
+  EXPORT_KEYS,
+  LANE_STACK_PARAMETER_NAMES,
+  MAX_BAKE_TIME_MINUTES,
+  TRACESTATE_HEADER_NAME,
+} from '@ecs-lanes/core';
 import type { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
@@ -469,6 +476,12 @@ describe('pipelines', () => {
         Match.objectLike({ Name: 'Verify' }),
       ],
     });
+  });
+
+  it('the Deploy job outlasts the longest bake time lanes.yaml accepts, plus the margin for hooks and rollout', () => {
+    const deploy = templates.pipelineApp.toJSON().Resources.DeployProject.Properties;
+    expect(deploy.TimeoutInMinutes).toBe(DEPLOY_JOB_TIMEOUT_MINUTES);
+    expect(deploy.TimeoutInMinutes).toBeGreaterThanOrEqual(MAX_BAKE_TIME_MINUTES + DEPLOY_MARGIN_MINUTES);
   });
 
   it('the App source is a git clone for CodeBuild, so the branch variable can select the commit', () => {
