@@ -11,7 +11,7 @@
  * Everything beyond these shell lines is tested TypeScript in `@ecs-lanes/cli`.
  */
 import { BRANCH_TIP } from '@ecs-lanes/core';
-import { APP_ARTIFACT } from './pipeline-kit.js';
+import { APP_ARTIFACT } from './template-files.js';
 
 /** The buildspec's text. */
 export function buildspecYaml(): string {

@@ -3,7 +3,6 @@
  * error (exit 2) naming it, with the closest known command as a suggestion, even with `--help` after it
  * (commander would print the top-level help and exit 0).
  */
-import { UserError } from '@ecs-lanes/core';
 import type { Command } from 'commander';
 
 /** The exit code of a usage error (an unknown command or option). */
@@ -45,16 +44,16 @@ function namesOf(command: Command): string[] {
 
 /**
  * Checks that the leading words of `args` (argv without node and the script) name a command of `program`,
- * descending into command groups (`env deploy`).
- * @throws UserError with exit code {@link USAGE_EXIT_CODE} naming the unknown command and a suggestion
+ * descending into command groups (`env deploy`). Returns the error naming the unknown command, with a
+ * suggestion, or undefined when they do. (No import of core here: the router loads it only when needed.)
  */
-export function checkCommandPath(program: Command, args: readonly string[]): void {
+export function unknownCommandMessage(program: Command, args: readonly string[]): string | undefined {
   let current = program;
   const path: string[] = [];
   for (const word of args) {
     // Options end the command path; the program's own options (-v, -h) take no value. `help` is commander's
     // implicit help command of every command group.
-    if (word.startsWith('-') || current.commands.length === 0 || word === 'help') return;
+    if (word.startsWith('-') || current.commands.length === 0 || word === 'help') return undefined;
     const next = current.commands.find((c) => namesOf(c).includes(word));
     if (!next) {
       const spelled = [...path, word].join(' ');
@@ -63,14 +62,12 @@ export function checkCommandPath(program: Command, args: readonly string[]): voi
         current.commands.filter((c) => c.name() !== 'help').map((c) => c.name()),
       );
       const prefix = path.length ? `${path.join(' ')} ` : '';
-      throw new UserError(
-        suggestion
-          ? `unknown command '${spelled}' (did you mean '${prefix}${suggestion}'?)`
-          : `unknown command '${spelled}'; see the commands with: lanes ${prefix}--help`,
-        { exitCode: USAGE_EXIT_CODE },
-      );
+      return suggestion
+        ? `unknown command '${spelled}' (did you mean '${prefix}${suggestion}'?)`
+        : `unknown command '${spelled}'; see the commands with: lanes ${prefix}--help`;
     }
     path.push(word);
     current = next;
   }
+  return undefined;
 }
