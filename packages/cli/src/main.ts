@@ -3,7 +3,7 @@
  * `commands/` with its options type; only this entry point turns errors into exit codes.
  */
 import { Command, CommanderError } from 'commander';
-import { unknownCommandMessage, USAGE_EXIT_CODE } from './command-lookup.js';
+import { USAGE_EXIT_CODE, unknownCommandMessage } from './command-lookup.js';
 import { type Io, processIo } from './output.js';
 import { CLI_VERSION } from './version.js';
 
