@@ -8,6 +8,7 @@ import {
   type AwsEnvironmentConfig,
   checkLaneName,
   type EXPORT_KEYS,
+  environmentNames,
   exportName,
   type LanesConfig,
   type ServiceConfig,
@@ -142,13 +143,33 @@ export async function checkAccount(ctx: AwsContext): Promise<void> {
   }
 }
 
-/** Runs `fn`, turning AWS errors the user can fix into one-line {@link UserError}s about `doing`. */
+/** Runs `fn`, turning AWS errors into one-line {@link UserError}s about `doing` with their fix. */
 export async function explained<T>(ctx: AwsContext, doing: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    throw explainAwsError(error, doing, ctx.profile ? { profile: ctx.profile } : {});
+    throw explainAwsError(error, doing, {
+      ...(ctx.profile ? { profile: ctx.profile } : {}),
+      exportCreator: (name) => exportCreator(ctx, name),
+    });
   }
+}
+
+/**
+ * The `lanes` command that creates the export `name` in this environment: the environment layer's
+ * (`lanes env deploy {env}`) or a service layer's (`lanes service bootstrap {service} --env {env}`).
+ */
+export function exportCreator(ctx: AwsContext, name: string): string | undefined {
+  const stack = name.slice(0, name.lastIndexOf(':'));
+  const env = environmentNames(ctx.env.name);
+  if (stack === env.networkStack || stack === env.namespaceStack) return `lanes env deploy ${ctx.env.name}`;
+  for (const service of ctx.config.services) {
+    const names = serviceNames(service.name, ctx.env.name);
+    if ([names.sdStack, names.logStack, names.albStack, names.ecrStack].includes(stack)) {
+      return `lanes service bootstrap ${service.name} --env ${ctx.env.name}`;
+    }
+  }
+  return undefined;
 }
 
 /** The image tag of an image URI (`repo:tag` or `repo@sha256:...`). */

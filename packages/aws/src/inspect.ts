@@ -30,7 +30,7 @@ import {
   withLane,
 } from '@ecs-lanes/core';
 import { type AwsContext, checkLane, listExports, serviceOf } from './context.js';
-import { errorName } from './errors.js';
+import { errorMessage, errorName, isAwsAnswer } from './errors.js';
 import { historyOf } from './lane-deploy.js';
 import { laneCostOf, removeBlockedOf } from './lane-lifecycle.js';
 import { lastExecutionForLane } from './pipeline.js';
@@ -129,6 +129,76 @@ function detailOf(stack: Stack): string {
   return status;
 }
 
+/**
+ * How long a stack may stay REVIEW_IN_PROGRESS (its first change set made, not yet executed) before it counts as
+ * left behind: the control plane waits at most 30 minutes for a change set.
+ */
+export const STALE_REVIEW_MS = 30 * 60_000;
+
+/** A part of a lane that could be read, or why it could not (an AWS error; a bug still throws). */
+export type Reading<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly reason: string };
+
+/** Reads one part of a lane; an error AWS answered becomes the reason the part is unknown. */
+export async function read<T>(fn: () => Promise<T>): Promise<Reading<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (error) {
+    if (!isAwsAnswer(error)) throw error;
+    return { ok: false, reason: `${errorName(error)}: ${errorMessage(error).split('\n')[0]}` };
+  }
+}
+
+/** The value of a reading as text, or `unknown (reason)`. */
+function shown<T>(reading: Reading<T>, format: (value: T) => string): string {
+  return reading.ok ? format(reading.value) : `unknown (${reading.reason})`;
+}
+
+/**
+ * The lane's state from its stack and from what runs: a complete stack serves only with a running task and a
+ * healthy target; a stack left in REVIEW_IN_PROGRESS is a failed first deploy; what could not be read makes the
+ * state unknown.
+ */
+function runtimeState(
+  ctx: AwsContext,
+  lane: LaneStack,
+  ecs: Reading<Service | undefined>,
+  health: Reading<{ healthy: number }>,
+): { state: LaneState; detail: string } {
+  const status = lane.stack.StackStatus ?? 'UNKNOWN';
+  const fix = `lanes status ${lane.service} --env ${ctx.env.name} --lane ${lane.lane}`;
+  if (status === 'REVIEW_IN_PROGRESS') {
+    const age = ctx.clock.now() - (lane.stack.CreationTime?.getTime() ?? ctx.clock.now());
+    if (age > STALE_REVIEW_MS) {
+      return {
+        state: 'failed',
+        detail: `${status}: the first deploy stopped before creating anything; deploy again, or remove it with: lanes rm ${lane.service} --env ${ctx.env.name} --lane ${lane.lane}`,
+      };
+    }
+  }
+  const state = laneStateOf(status);
+  if (state !== 'serving') return { state, detail: detailOf(lane.stack) };
+  if (!ecs.ok || !health.ok) {
+    const reason = !ecs.ok ? ecs.reason : !health.ok ? health.reason : '';
+    return {
+      state: 'unknown',
+      detail: `${status}, but what runs could not be read (${reason}); see: ${fix}`,
+    };
+  }
+  const running = ecs.value?.runningCount ?? 0;
+  const desired = ecs.value?.desiredCount ?? 0;
+  const healthy = health.value.healthy;
+  if (ecs.value && desired === 0) return { state: 'stopped', detail: `${status}, desired count 0` };
+  if (running === 0 || healthy === 0) {
+    return {
+      state: 'unhealthy',
+      detail: `${status}, but ${running} of ${desired} tasks running and ${healthy} healthy target${healthy === 1 ? '' : 's'}; see: ${fix}`,
+    };
+  }
+  return { state, detail: status };
+}
+
 /** The target group ARN of a lane (the default target group for the baseline), or undefined. */
 async function targetGroupArn(ctx: AwsContext, lane: LaneStack, exports: Map<string, string>) {
   if (lane.lane === ctx.env.baselineLane) {
@@ -192,21 +262,33 @@ export async function listLanes(ctx: AwsContext, service?: string): Promise<Lane
   const lanes = await findLaneStacks(ctx, service);
   if (lanes.length === 0) return [];
   const exports = await listExports(ctx);
-  const services = await ecsServices(
-    ctx,
-    lanes.map((l) => laneNames(l.service, ctx.env.name, l.lane).ecsService),
+  const services = await read(() =>
+    ecsServices(
+      ctx,
+      lanes.map((l) => laneNames(l.service, ctx.env.name, l.lane).ecsService),
+    ),
   );
-  return Promise.all(lanes.map((l) => summarize(ctx, l, exports, services)));
+  return Promise.all(
+    lanes.map(async (l) => {
+      const health = await read(async () => targetHealth(ctx, await targetGroupArn(ctx, l, exports)));
+      return summarize(ctx, l, exports, services, health);
+    }),
+  );
 }
 
 async function summarize(
   ctx: AwsContext,
   lane: LaneStack,
   exports: Map<string, string>,
-  services: Map<string, Service>,
+  services: Reading<Map<string, Service>>,
+  health: Reading<{ healthy: number }>,
 ): Promise<LaneSummary> {
-  const ecs = services.get(laneNames(lane.service, ctx.env.name, lane.lane).ecsService);
-  const health = await targetHealth(ctx, await targetGroupArn(ctx, lane, exports));
+  const name = laneNames(lane.service, ctx.env.name, lane.lane).ecsService;
+  const ecsReading: Reading<Service | undefined> = services.ok
+    ? { ok: true, value: services.value.get(name) }
+    : services;
+  const ecs = ecsReading.ok ? ecsReading.value : undefined;
+  const { state, detail } = runtimeState(ctx, lane, ecsReading, health);
   const url = albUrl(ctx, lane.service, exports);
   const version = lane.tags[LANE_TAGS.imageTag];
   const branch = lane.tags[LANE_TAGS.branch];
@@ -220,11 +302,11 @@ async function summarize(
     baseline: lane.lane === ctx.env.baselineLane,
     ...(version ? { version } : {}),
     ...(branch ? { branch } : {}),
-    state: laneStateOf(lane.stack.StackStatus),
-    detail: detailOf(lane.stack),
+    state,
+    detail,
     running: ecs?.runningCount ?? 0,
     desired: ecs?.desiredCount ?? 0,
-    healthy: health.healthy,
+    healthy: health.ok ? health.value.healthy : 0,
     ...(lane.stack.CreationTime ? { createdAt: lane.stack.CreationTime.toISOString() } : {}),
     ...(url ? { url } : {}),
     ...(lifecycle.owner ? { owner: lifecycle.owner } : {}),
@@ -235,13 +317,17 @@ async function summarize(
   };
 }
 
-/** Detailed status of one lane (`lanes status`). */
+/**
+ * Detailed status of one lane (`lanes status`): every part that could be read, and `unknown (reason)` for each
+ * part AWS would not give (the lane state is then unknown rather than serving).
+ */
 export async function laneStatus(ctx: AwsContext, ref: LaneRef): Promise<LaneStatusReport> {
   const lane = await requireLaneStack(ctx, ref);
   const names = laneNames(ref.service, ctx.env.name, ref.lane);
   const exports = await listExports(ctx);
-  const services = await ecsServices(ctx, [names.ecsService]);
-  const summary = await summarize(ctx, lane, exports, services);
+  const services = await read(() => ecsServices(ctx, [names.ecsService]));
+  const health = await read(async () => targetHealth(ctx, await targetGroupArn(ctx, lane, exports)));
+  const summary = await summarize(ctx, lane, exports, services, health);
   const details: [string, string][] = [];
   const stack = lane.stack;
   details.push([
@@ -256,67 +342,84 @@ export async function laneStatus(ctx: AwsContext, ref: LaneRef): Promise<LaneSta
   if (lane.parameters.RulePriority && lane.parameters.RulePriority !== '0') {
     details.push(['rule priority', lane.parameters.RulePriority]);
   }
-  const ecs = services.get(names.ecsService);
-  if (ecs) {
-    details.push([
-      'service',
-      `${ecs.serviceName} ${ecs.status} running ${ecs.runningCount}/${ecs.desiredCount}`,
-    ]);
-    for (const d of ecs.deployments ?? []) {
+  if (!services.ok) details.push(['service', `unknown (${services.reason})`]);
+  else {
+    const ecs = services.value.get(names.ecsService);
+    if (ecs) {
       details.push([
-        'deployment',
-        `${d.status} ${d.rolloutState ?? ''} ${d.taskDefinition?.split('/').pop() ?? ''} running ${d.runningCount}/${d.desiredCount}${d.rolloutStateReason ? ` (${d.rolloutStateReason})` : ''}`.replace(
-          / +/g,
-          ' ',
-        ),
+        'service',
+        `${ecs.serviceName} ${ecs.status} running ${ecs.runningCount}/${ecs.desiredCount}`,
       ]);
+      for (const d of ecs.deployments ?? []) {
+        details.push([
+          'deployment',
+          `${d.status} ${d.rolloutState ?? ''} ${d.taskDefinition?.split('/').pop() ?? ''} running ${d.runningCount}/${d.desiredCount}${d.rolloutStateReason ? ` (${d.rolloutStateReason})` : ''}`.replace(
+            / +/g,
+            ' ',
+          ),
+        ]);
+      }
+    } else {
+      details.push(['service', `${names.ecsService} not found`]);
     }
-  } else {
-    details.push(['service', `${names.ecsService} not found`]);
   }
-  const health = await targetHealth(ctx, await targetGroupArn(ctx, lane, exports));
   details.push([
     'targets',
-    `${health.healthy} healthy of ${health.total}${
-      Object.keys(health.states).length
-        ? ` (${Object.entries(health.states)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')})`
-        : ''
-    }`,
+    shown(
+      health,
+      (h) =>
+        `${h.healthy} healthy of ${h.total}${
+          Object.keys(h.states).length
+            ? ` (${Object.entries(h.states)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ')})`
+            : ''
+        }`,
+    ),
   ]);
   const sdId = exports.get(exportName(serviceNames(ref.service, ctx.env.name).sdStack, EXPORT_KEYS.sd[0]));
   if (sdId) {
-    const instances = await withThrottleRetry(ctx.clock, () =>
-      ctx.clients.servicediscovery.send(new ListInstancesCommand({ ServiceId: sdId })),
+    const instances = await read(() =>
+      withThrottleRetry(ctx.clock, () =>
+        ctx.clients.servicediscovery.send(new ListInstancesCommand({ ServiceId: sdId })),
+      ),
     );
-    const mine = (instances.Instances ?? []).filter(
-      (i) => i.Attributes?.ECS_SERVICE_NAME === names.ecsService,
-    );
-    details.push(['cloud map', `${mine.length} instance${mine.length === 1 ? '' : 's'} registered`]);
+    details.push([
+      'cloud map',
+      shown(instances, (out) => {
+        const mine = (out.Instances ?? []).filter((i) => i.Attributes?.ECS_SERVICE_NAME === names.ecsService);
+        return `${mine.length} instance${mine.length === 1 ? '' : 's'} registered`;
+      }),
+    ]);
   }
-  const alarms = await withThrottleRetry(ctx.clock, () =>
-    ctx.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: names.alarmPrefix })),
+  const alarms = await read(() =>
+    withThrottleRetry(ctx.clock, () =>
+      ctx.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: names.alarmPrefix })),
+    ),
   );
-  const metricAlarms = alarms.MetricAlarms ?? [];
   details.push([
     'alarms',
-    metricAlarms.length
-      ? metricAlarms
-          .map(
-            (a) =>
-              `${a.AlarmName?.slice(names.alarmPrefix.length).replace(/^-/, '') || a.AlarmName} ${a.StateValue}`,
-          )
-          .join(', ')
-      : 'none',
+    shown(alarms, (out) => {
+      const metricAlarms = out.MetricAlarms ?? [];
+      return metricAlarms.length
+        ? metricAlarms
+            .map(
+              (a) =>
+                `${a.AlarmName?.slice(names.alarmPrefix.length).replace(/^-/, '') || a.AlarmName} ${a.StateValue}`,
+            )
+            .join(', ')
+        : 'none';
+    }),
   ]);
   const pipeline = serviceNames(ref.service, ctx.env.name).appPipeline;
-  const last = await lastExecutionForLane(ctx, pipeline, ref.lane);
+  const last = await read(() => lastExecutionForLane(ctx, pipeline, ref.lane));
   details.push([
     'last run',
-    last
-      ? `${last.pipelineExecutionId} ${last.status} (branch ${last.variables?.find((v) => v.name === 'branch')?.resolvedValue ?? '?'})`
-      : 'none found',
+    shown(last, (run) =>
+      run
+        ? `${run.pipelineExecutionId} ${run.status} (branch ${run.variables?.find((v) => v.name === 'branch')?.resolvedValue ?? '?'})`
+        : 'none found',
+    ),
   ]);
   return { summary, details };
 }

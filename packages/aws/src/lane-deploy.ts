@@ -21,6 +21,7 @@ import {
   UserError,
 } from '@ecs-lanes/core';
 import { type AwsContext, checkLane, imageTagOf, serviceExports, serviceOf } from './context.js';
+import { errorMessage, errorName } from './errors.js';
 import { configureLaneTemplate, describeResolvedConfig, type ResolvedConfig } from './lane-config.js';
 import { callerArn, checkLanePolicy, lifecycleForDeploy } from './lane-lifecycle.js';
 import { withThrottleRetry } from './retry.js';
@@ -210,8 +211,15 @@ export function historyOf(tags: Readonly<Record<string, string>>): string[] {
   return current && !history.includes(current) ? [current, ...history] : history;
 }
 
-/** True when a stack failure is a listener-rule priority taken by someone else. */
+/**
+ * The listener-rule priority a deploy lost to someone else (-1 when the message names none), or undefined when
+ * `error` is not that: a stack failure with a `PriorityInUse` reason, or `PriorityInUse` answered by an API call.
+ */
 export function priorityInUse(error: unknown): number | undefined {
+  if (errorName(error) === 'PriorityInUse') {
+    const m = /Priority '?(\d+)'?/.exec(errorMessage(error));
+    return m ? Number(m[1]) : -1;
+  }
   if (!(error instanceof StackDeployError)) return undefined;
   for (const reason of error.reasons) {
     if (/PriorityInUse|Priority '?\d+'? is currently in use/.test(reason)) {

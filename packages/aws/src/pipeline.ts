@@ -40,16 +40,27 @@ export async function getPipeline(ctx: AwsContext, name: string, service: string
   }
 }
 
-/** Starts an execution with variables; returns its id. */
+/**
+ * Starts an execution with variables and, optionally, source revisions (`{ AppSource: <commit id> }`: the
+ * source action starts from that commit; `SourceRevisionOverride`,
+ * https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_SourceRevisionOverride.html); returns its id.
+ */
 export async function startPipeline(
   ctx: AwsContext,
   name: string,
   variables: Readonly<Record<string, string>>,
+  commits: Readonly<Record<string, string>> = {},
 ): Promise<string> {
+  const sourceRevisions = Object.entries(commits).map(([actionName, revisionValue]) => ({
+    actionName,
+    revisionType: 'COMMIT_ID' as const,
+    revisionValue,
+  }));
   const out = await ctx.clients.codepipeline.send(
     new StartPipelineExecutionCommand({
       name,
       variables: Object.entries(variables).map(([n, value]) => ({ name: n, value })),
+      ...(sourceRevisions.length ? { sourceRevisions } : {}),
     }),
   );
   return out.pipelineExecutionId!;

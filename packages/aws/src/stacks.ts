@@ -19,22 +19,24 @@ import {
   DescribeStackEventsCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
-  SetStackPolicyCommand,
   type Stack,
   type StackEvent,
-  UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
 import type { ProgressListener } from '@ecs-lanes/core';
-import { UserError } from '@ecs-lanes/core';
+import { DEPLOY_JOB_TIMEOUT_MINUTES, UserError } from '@ecs-lanes/core';
 import type { Clock } from './clock.js';
 import { errorMessage, errorName } from './errors.js';
 import { withThrottleRetry } from './retry.js';
+import { ensureStackGuards } from './stack-guards.js';
 import { inlineTemplateBody, type StackTemplate } from './templates.js';
 
 /** How often stack and change-set states are polled. */
 export const STACK_POLL_MS = 5_000;
-/** How long a single stack operation may take before we give up waiting. */
-export const STACK_WAIT_TIMEOUT_MS = 3 * 60 * 60_000;
+/**
+ * How long a single stack operation may take before we give up waiting: a lane stack's update waits for its
+ * ECS service through blue/green hooks and the bake time, so as long as the app pipeline's Deploy job may run.
+ */
+export const STACK_WAIT_TIMEOUT_MS = DEPLOY_JOB_TIMEOUT_MINUTES * 60_000;
 /** How many times a deploy starts over after losing a race for the stack. */
 export const MAX_DEPLOY_ROUNDS = 12;
 
@@ -198,6 +200,10 @@ export class StackOperations {
         continue;
       }
       const type = stack === undefined || status === 'REVIEW_IN_PROGRESS' ? 'CREATE' : 'UPDATE';
+      // A CREATE change set makes an empty REVIEW_IN_PROGRESS stack; the deploy that made it removes it when the
+      // change set fails or cannot be executed, so that a failed first deploy leaves nothing behind (a stack
+      // another deploy made is left to that deploy).
+      const ownsReviewStack = stack === undefined;
       const changeSetName = `lanes-${this.clock.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
       let changeSetId: string;
       try {
@@ -233,6 +239,9 @@ export class StackOperations {
           if (options.dryRun && type === 'CREATE' && stack === undefined)
             await this.deleteReviewStack(spec.stackName);
           progress({ phase: 'stack', message: `${spec.stackName}: no changes` });
+          // Nothing to deploy, but the guards may still differ (a failed protection call, a new policy).
+          if (type === 'UPDATE')
+            notes.push(...(await ensureStackGuards(this.cfn, this.clock, spec, options)));
           return {
             stackName: spec.stackName,
             outcome: 'unchanged',
@@ -241,6 +250,7 @@ export class StackOperations {
             outputs: outputsOf(stack),
           };
         }
+        if (ownsReviewStack) await this.deleteReviewStack(spec.stackName);
         throw new UserError(
           `the change set of stack ${spec.stackName} failed: ${described.StatusReason ?? 'no reason given'}`,
         );
@@ -258,7 +268,7 @@ export class StackOperations {
         await this.deleteChangeSet(changeSetId);
         if (type === 'CREATE' && (stack === undefined || status === 'REVIEW_IN_PROGRESS')) {
           await this.deleteReviewStack(spec.stackName);
-        }
+        } else notes.push(...(await ensureStackGuards(this.cfn, this.clock, spec, options)));
         return { stackName: spec.stackName, outcome: 'planned', changes, notes, outputs: outputsOf(stack) };
       }
       const since = this.clock.now();
@@ -275,6 +285,10 @@ export class StackOperations {
           await this.deleteChangeSet(changeSetId);
           continue;
         }
+        if (ownsReviewStack) {
+          await this.deleteChangeSet(changeSetId);
+          await this.deleteReviewStack(spec.stackName);
+        }
         throw error;
       }
       progress({
@@ -284,21 +298,7 @@ export class StackOperations {
       const final = await this.waitStable(spec.stackName, since, progress);
       const finalStatus = final?.StackStatus ?? 'DELETE_COMPLETE';
       if (finalStatus === 'CREATE_COMPLETE' || finalStatus === 'UPDATE_COMPLETE') {
-        if (spec.stackPolicy) {
-          await withThrottleRetry(this.clock, () =>
-            this.cfn.send(
-              new SetStackPolicyCommand({ StackName: spec.stackName, StackPolicyBody: spec.stackPolicy }),
-            ),
-          );
-        }
-        if (spec.terminationProtection && type === 'CREATE') {
-          await this.cfn.send(
-            new UpdateTerminationProtectionCommand({
-              StackName: spec.stackName,
-              EnableTerminationProtection: true,
-            }),
-          );
-        }
+        notes.push(...(await ensureStackGuards(this.cfn, this.clock, spec, { progress })));
         return {
           stackName: spec.stackName,
           outcome: type === 'CREATE' ? 'created' : 'updated',
@@ -369,7 +369,9 @@ export class StackOperations {
       }
       if (!stack || stack.StackStatus === 'DELETE_COMPLETE' || !isInProgress(stack.StackStatus)) return stack;
       if (this.clock.now() > deadline) {
-        throw new UserError(`stack ${stackName} is still ${stack.StackStatus} after 3 hours; see its events`);
+        throw new UserError(
+          `stack ${stackName} is still ${stack.StackStatus} after ${STACK_WAIT_TIMEOUT_MS / 3_600_000} hours; see its events`,
+        );
       }
       await this.clock.sleep(STACK_POLL_MS);
     }
@@ -405,7 +407,15 @@ export class StackOperations {
   async failureReasons(stackName: string, since: number): Promise<string[]> {
     const events = await this.eventsSince(stackName, since);
     const reasons = events
-      .filter((e) => /FAILED$/.test(e.ResourceStatus ?? '') && e.ResourceStatusReason)
+      .filter(
+        (e) =>
+          (/FAILED$/.test(e.ResourceStatus ?? '') ||
+            // A failure of the stack itself (an import of a missing export) is only the rollback's reason.
+            (e.ResourceType === 'AWS::CloudFormation::Stack' &&
+              /^(UPDATE_)?ROLLBACK_IN_PROGRESS$/.test(e.ResourceStatus ?? '') &&
+              !/^The following resource\(s\) failed/.test(e.ResourceStatusReason ?? ''))) &&
+          e.ResourceStatusReason,
+      )
       .filter((e) => !/Resource creation cancelled|Resource update cancelled/.test(e.ResourceStatusReason!))
       .map((e) => `${e.LogicalResourceId}: ${e.ResourceStatusReason}`);
     return [...new Set(reasons)];
@@ -453,11 +463,20 @@ export class StackOperations {
     }
   }
 
-  /** Deletes the empty REVIEW_IN_PROGRESS stack a CREATE change set leaves behind. */
+  /**
+   * Deletes the empty REVIEW_IN_PROGRESS stack a CREATE change set leaves behind. Best effort: a failure to clean
+   * up never hides the error that made the deploy stop (`lanes ls` shows a stack left behind as failed).
+   */
   private async deleteReviewStack(stackName: string): Promise<void> {
-    const stack = await this.describe(stackName);
-    if (stack?.StackStatus === 'REVIEW_IN_PROGRESS') {
-      await this.cfn.send(new DeleteStackCommand({ StackName: stack.StackId }));
+    try {
+      const stack = await this.describe(stackName);
+      if (stack?.StackStatus === 'REVIEW_IN_PROGRESS') {
+        await withThrottleRetry(this.clock, () =>
+          this.cfn.send(new DeleteStackCommand({ StackName: stack.StackId })),
+        );
+      }
+    } catch {
+      // Left behind; see above.
     }
   }
 }

@@ -175,6 +175,7 @@ describe('lanes deploy on AWS (through the app pipeline)', () => {
       branch: 'main',
       ttl: '3d',
       owner: 'arn:aws:sts::111122223333:assumed-role/deployer/fake',
+      commit: 'tip',
     });
     await w.fake.settle();
     expect(w.fake.execution(result.executionId!)?.status).toBe('Succeeded');

@@ -4,8 +4,10 @@
  */
 import { DescribeStackEventsCommand, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import {
+  APP_PIPELINE_VARIABLES,
   type AwsEnvironmentConfig,
   assertStillExpired,
+  checkCommitId,
   type DeployLaneRequest,
   type DeployResult,
   LANE_TAGS,
@@ -149,7 +151,13 @@ export function createAwsTarget(options: AwsTargetOptions): LaneTarget {
   };
 }
 
-/** Starts the app pipeline with `lane` and `branch` and follows it (unless `wait` is false). */
+/** The App repo's source action of the app pipeline (the one a `--commit` overrides). */
+export const APP_SOURCE_ACTION = 'AppSource';
+
+/**
+ * Starts the app pipeline with `lane` and `branch` (and, for an explicit `commit`, the variable `commit` and the
+ * App source's revision) and follows it (unless `wait` is false).
+ */
 export async function deployThroughPipeline(
   ctx: AwsContext,
   request: DeployLaneRequest,
@@ -163,7 +171,16 @@ export async function deployThroughPipeline(
   const pipeline = await getPipeline(ctx, names.appPipeline, service.name);
   const stageOrder = (pipeline.stages ?? []).map((s) => s.name ?? '?');
   const declared = new Set((pipeline.variables ?? []).map((v) => v.name));
-  for (const variable of ['lane', 'branch']) {
+  const commit = request.commit;
+  if (commit !== undefined) {
+    const problem = checkCommitId(commit);
+    if (problem) throw new UserError(`invalid --commit: ${problem}`);
+  }
+  for (const variable of [
+    APP_PIPELINE_VARIABLES.lane,
+    APP_PIPELINE_VARIABLES.branch,
+    ...(commit ? [APP_PIPELINE_VARIABLES.commit] : []),
+  ]) {
     if (!declared.has(variable)) {
       throw new UserError(
         `pipeline ${names.appPipeline} declares no variable "${variable}"; update it with: lanes service bootstrap ${service.name} --env ${ctx.env.name}`,
@@ -183,7 +200,7 @@ export async function deployThroughPipeline(
       message: `pipeline ${names.appPipeline} declares no ttl/owner variables: the lane gets the default TTL and the build role as owner; update it with: lanes service bootstrap ${service.name} --env ${ctx.env.name}`,
     });
   }
-  const start = `start pipeline ${names.appPipeline} (${pipeline.executionMode ?? 'SUPERSEDED'}) with lane=${lane} branch=${branch}${lifecycleVariables.ttl ? ` ttl=${lifecycleVariables.ttl}` : ''}`;
+  const start = `start pipeline ${names.appPipeline} (${pipeline.executionMode ?? 'SUPERSEDED'}) with lane=${lane} branch=${branch}${commit ? ` commit=${commit} (source revision of ${APP_SOURCE_ACTION})` : ''}${lifecycleVariables.ttl ? ` ttl=${lifecycleVariables.ttl}` : ''}`;
   if (request.dryRun) {
     const stackName = laneNames(service.name, ctx.env.name, lane).stack;
     const stack = await ctx.stacks.describe(stackName);
@@ -212,7 +229,12 @@ export async function deployThroughPipeline(
     return { ...ref, dryRun: true, actions };
   }
   progress({ phase: 'pipeline', message: start });
-  const executionId = await startPipeline(ctx, names.appPipeline, { lane, branch, ...lifecycleVariables });
+  const executionId = await startPipeline(
+    ctx,
+    names.appPipeline,
+    { lane, branch, ...lifecycleVariables, ...(commit ? { [APP_PIPELINE_VARIABLES.commit]: commit } : {}) },
+    commit ? { [APP_SOURCE_ACTION]: commit } : {},
+  );
   progress({ phase: 'pipeline', message: `execution ${executionId} started` });
   if (request.wait === false) return { ...ref, dryRun: false, actions: [start], executionId };
   const { execution, stages } = await followExecution(
@@ -285,15 +307,20 @@ export async function rollbackLane(
   const dns = (await listExports(ctx)).get(
     `${serviceNames(ref.service, ctx.env.name).albStack}:LoadBalancerDnsName`,
   );
+  // An empty change set: the lane already runs `target` (for example `--to` the current version).
+  const changed = result.outcome !== 'unchanged';
   return {
     ...base,
     dryRun: Boolean(ref.dryRun),
-    actions: [
-      `roll back ${ref.lane} from ${current ?? '?'} to ${target}`,
-      ...result.config.notes,
-      ...formatChanges(result.stackName, result),
-    ],
+    actions: changed
+      ? [
+          `roll back ${ref.lane} from ${current ?? '?'} to ${target}`,
+          ...result.config.notes,
+          ...formatChanges(result.stackName, result),
+        ]
+      : [`lane ${ref.lane} of ${ref.service} already runs ${target}: nothing changed`, ...result.notes],
     version: ref.dryRun ? (current ?? target) : target,
+    changed,
     ...(dns ? { url: `http://${dns}` } : {}),
   };
 }

@@ -20,6 +20,7 @@ import {
   AWS_NAME_RULES,
   LANE_STACK_PARAMETER_NAMES,
   LANE_TRACESTATE_KEY,
+  MAX_BAKE_TIME_MINUTES,
   NAME_PARAMETER_RULES,
   TRACESTATE_HEADER_NAME,
 } from '@ecs-lanes/core';
@@ -683,7 +684,8 @@ export class LaneServiceStack extends Stack {
         }),
       BlueGreen: () =>
         bool('BlueGreen', 'Deploy with the ECS-native BLUE_GREEN strategy (non-baseline lanes)'),
-      BakeTimeMinutes: () => num('BakeTimeMinutes', 'Blue/green bake time in minutes', 0, 1440),
+      BakeTimeMinutes: () =>
+        num('BakeTimeMinutes', 'Blue/green bake time in minutes', 0, MAX_BAKE_TIME_MINUTES),
       TestHeaderName: () =>
         str('TestHeaderName', 'Header selecting blue/green test traffic (value: the lane)', {
           allowedPattern: '^[A-Za-z0-9-]{1,40}$',

@@ -9,6 +9,8 @@
  */
 import {
   AWS_NAME_RULES,
+  BRANCH_TIP,
+  DEPLOY_JOB_TIMEOUT_MINUTES,
   NAME_PARAMETER_RULES,
   PIPELINE_OWNER_UNKNOWN,
   PIPELINE_TTL_DEFAULT,
@@ -45,11 +47,15 @@ export interface PipelineAppStackProps extends StackProps {
    */
   readonly buildImage?: string;
   /**
-   * Timeout of the Deploy job in minutes (it waits for the ECS service to be stable).
-   * @default 60
+   * Timeout of the Deploy job in minutes. It waits for the lane stack, so for the ECS service to be stable:
+   * with blue/green, through the lifecycle hooks and the bake time (at most `MAX_BAKE_TIME_MINUTES`).
+   * @default {@link DEFAULT_DEPLOY_TIMEOUT_MINUTES}
    */
   readonly deployTimeoutMinutes?: number;
 }
+
+/** The Deploy job's default timeout: {@link DEPLOY_JOB_TIMEOUT_MINUTES} (bake time and margin, see core). */
+export const DEFAULT_DEPLOY_TIMEOUT_MINUTES = DEPLOY_JOB_TIMEOUT_MINUTES;
 
 /** Namespace of the Build action's exported variables (`#{Build.IMAGE_URI}`). */
 export const BUILD_NAMESPACE = 'Build';
@@ -497,7 +503,7 @@ export class PipelineAppStack extends Stack {
       'Privileged mode is required to run the Docker daemon that builds the service image.',
     );
     const deployProject = job('deploy', deployRole, 'DeployProject', deployLog.group, {
-      timeout: props.deployTimeoutMinutes ?? 60,
+      timeout: props.deployTimeoutMinutes ?? DEFAULT_DEPLOY_TIMEOUT_MINUTES,
     });
     const verifyProject = job('verify', verifyRole, 'VerifyProject', verifyLog.group);
 
@@ -565,6 +571,12 @@ export class PipelineAppStack extends Stack {
           defaultValue: PIPELINE_OWNER_UNKNOWN,
           description: `Who started the deploy (lanes deploy passes the caller ARN); ${PIPELINE_OWNER_UNKNOWN}: the build role`,
         },
+        {
+          // A default must be 1 to 1000 characters (API_PipelineVariableDeclaration), so "tip" stands for none.
+          name: 'commit',
+          defaultValue: BRANCH_TIP,
+          description: 'Commit to build (with a matching source revision), or tip: the tip of branch',
+        },
       ],
       stages: [
         {
@@ -591,7 +603,13 @@ export class PipelineAppStack extends Stack {
         {
           name: 'Build',
           actions: [
-            codeBuild('BuildImage', buildProject, [INFRA_ARTIFACT, APP_ARTIFACT], laneVars, BUILD_NAMESPACE),
+            codeBuild(
+              'BuildImage',
+              buildProject,
+              [INFRA_ARTIFACT, APP_ARTIFACT],
+              [...laneVars, { name: 'COMMIT', value: '#{variables.commit}', type: 'PLAINTEXT' }],
+              BUILD_NAMESPACE,
+            ),
           ],
         },
         {

@@ -5,7 +5,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXPORT_KEYS, LANE_STACK_PARAMETER_NAMES, TRACESTATE_HEADER_NAME } from '@ecs-lanes/core';
+import {
+  DEPLOY_JOB_TIMEOUT_MINUTES,
+  DEPLOY_MARGIN_MINUTES,
+  EXPORT_KEYS,
+  LANE_STACK_PARAMETER_NAMES,
+  MAX_BAKE_TIME_MINUTES,
+  TRACESTATE_HEADER_NAME,
+} from '@ecs-lanes/core';
 import type { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
@@ -454,12 +461,13 @@ describe('pipelines', () => {
     templates[kind].hasResourceProperties('AWS::CodePipeline::Pipeline', { PipelineType: 'V2' });
   });
 
-  it('the app pipeline runs lanes in PARALLEL with variables lane, branch, ttl and owner', () => {
+  it('the app pipeline runs lanes in PARALLEL with variables lane, branch, commit (default: the branch tip), ttl and owner', () => {
     templates.pipelineApp.hasResourceProperties('AWS::CodePipeline::Pipeline', {
       ExecutionMode: 'PARALLEL',
       Variables: [
         Match.objectLike({ Name: 'lane', DefaultValue: { Ref: 'BaselineLane' } }),
         Match.objectLike({ Name: 'branch', DefaultValue: { Ref: 'AppBranch' } }),
+        Match.objectLike({ Name: 'commit', DefaultValue: 'tip' }),
         Match.objectLike({ Name: 'ttl', DefaultValue: 'default' }),
         Match.objectLike({ Name: 'owner', DefaultValue: 'unknown' }),
       ],
@@ -470,6 +478,12 @@ describe('pipelines', () => {
         Match.objectLike({ Name: 'Verify' }),
       ],
     });
+  });
+
+  it('the Deploy job outlasts the longest bake time lanes.yaml accepts, plus the margin for hooks and rollout', () => {
+    const deploy = templates.pipelineApp.toJSON().Resources.DeployProject.Properties;
+    expect(deploy.TimeoutInMinutes).toBe(DEPLOY_JOB_TIMEOUT_MINUTES);
+    expect(deploy.TimeoutInMinutes).toBeGreaterThanOrEqual(MAX_BAKE_TIME_MINUTES + DEPLOY_MARGIN_MINUTES);
   });
 
   it('the App source is a git clone for CodeBuild, so the branch variable can select the commit', () => {
@@ -484,6 +498,7 @@ describe('pipelines', () => {
       expect.arrayContaining([
         { name: 'LANE', value: '#{variables.lane}', type: 'PLAINTEXT' },
         { name: 'BRANCH', value: '#{variables.branch}', type: 'PLAINTEXT' },
+        { name: 'COMMIT', value: '#{variables.commit}', type: 'PLAINTEXT' },
       ]),
     );
     const deploy = stages[2].Actions[0];

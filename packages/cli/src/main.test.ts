@@ -180,6 +180,19 @@ describe('lanes (the command)', () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/unknown command 'frobnicate'/);
   });
+
+  it.each([
+    ['frobnicate --help', /^error: unknown command 'frobnicate'; see the commands with: lanes --help$/],
+    ['frobnicate', /^error: unknown command 'frobnicate'; see the commands with: lanes --help$/],
+    ['deplyo --help', /^error: unknown command 'deplyo' \(did you mean 'deploy'\?\)$/],
+    ['env delpoy --help', /^error: unknown command 'env delpoy' \(did you mean 'env deploy'\?\)$/],
+    ['servce bootstrap', /^error: unknown command 'servce' \(did you mean 'service'\?\)$/],
+  ])('`lanes %s` is a usage error naming the command, with a suggestion, exit 2', async (args, message) => {
+    const run = await runLanes(process.cwd(), args.split(' '));
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n')[0]).toMatch(message);
+  });
 });
 
 describe('lanes validate', () => {

@@ -3,6 +3,7 @@
  * `commands/` with its options type; only this entry point turns errors into exit codes.
  */
 import { Command } from 'commander';
+import { USAGE_EXIT_CODE, unknownCommandMessage } from './command-lookup.js';
 import { type Io, printJson, processIo } from './output.js';
 import { CLI_VERSION } from './version.js';
 
@@ -150,6 +151,12 @@ export async function createProgram(io: Io, args?: readonly string[]): Promise<C
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   try {
     const program = await createProgram(io, argv.slice(2));
+    // An unknown command is a usage error even with --help after it (commander would print the top-level help).
+    const unknown = unknownCommandMessage(program, argv.slice(2));
+    if (unknown) {
+      io.err(`error: ${unknown}`);
+      return USAGE_EXIT_CODE;
+    }
     await program.parseAsync([...argv]);
     return Number(program.getOptionValue('exitCode') ?? 0);
   } catch (error) {

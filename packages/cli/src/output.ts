@@ -17,8 +17,35 @@ export interface Io {
   readonly interactive: boolean;
 }
 
-/** The process's own Io. */
+/**
+ * Ends the process quietly when the reader of `stream` went away (`lanes deploy --help | head -2`), as CLIs
+ * killed by SIGPIPE do: Node ignores SIGPIPE and reports the closed pipe as an `EPIPE` error event, which would
+ * otherwise crash the process with a stack trace. Other stream errors are left to Node.
+ * @param exit how the process ends. @default `process.exit(0)` (the reader has what it wanted)
+ */
+export function endQuietlyOnClosedPipe(
+  stream: NodeJS.WritableStream,
+  exit: () => void = () => process.exit(0),
+): void {
+  const onError = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') {
+      stream.off('error', onError);
+      stream.emit('error', error);
+      return;
+    }
+    exit();
+  };
+  stream.on('error', onError);
+}
+
+let stdoutGuarded = false;
+
+/** The process's own Io. A closed stdout ends the process quietly ({@link endQuietlyOnClosedPipe}). */
 export function processIo(): Io {
+  if (!stdoutGuarded) {
+    stdoutGuarded = true;
+    endQuietlyOnClosedPipe(process.stdout);
+  }
   return {
     out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
     err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),

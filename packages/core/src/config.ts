@@ -4,8 +4,10 @@
  *
  * Pure: the caller reads the file and passes its text.
  */
+
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { MAX_BAKE_TIME_MINUTES } from './app-pipeline.js';
 import { pricesSchema } from './cost.js';
 import { checkLaneName, DEFAULT_BASELINE_LANE } from './lane.js';
 import { lanePolicySchema } from './policy.js';
@@ -196,7 +198,8 @@ const appRepoSchema = z.strictObject({
 
 const blueGreenSchema = z.strictObject({
   enabled: z.boolean().default(false),
-  bakeTimeMinutes: z.number().int().min(0).max(1440).default(5),
+  // At most MAX_BAKE_TIME_MINUTES, so that a blue/green deploy fits in the app pipeline's Deploy job.
+  bakeTimeMinutes: z.number().int().min(0).max(MAX_BAKE_TIME_MINUTES).default(5),
   testHeaderName: z
     .string()
     .regex(/^[A-Za-z0-9-]{1,40}$/, 'expected an HTTP header name of at most 40 characters')

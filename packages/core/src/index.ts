@@ -3,6 +3,7 @@
  * ALB match values, rule priorities, discovery, the target contract). No I/O.
  */
 export * from './alb-match.js';
+export * from './app-pipeline.js';
 export * from './config.js';
 export * from './cost.js';
 export * from './discovery.js';

@@ -8,8 +8,8 @@
  *   (`[gG]`, so the match does not depend on whether the ALB compares case-sensitively): see `alb-match.ts`.
  *
  * Hence: lowercase letters, digits and single hyphens, starting with a letter, ending with a letter or a
- * digit, at most {@link MAX_LANE_LENGTH} characters. `--` is forbidden because names shortened with a hash
- * use it as their marker (see `naming.ts`).
+ * digit, at most {@link MAX_LANE_LENGTH} characters. `--` is forbidden so that names built from lanes never
+ * contain consecutive hyphens (see `naming.ts`).
  */
 
 /** Maximum length of a lane name. Derived from the 128-character ALB regex budget (see `alb-match.ts`). */

@@ -115,13 +115,13 @@ describe('naming', () => {
   it('shortens a name over the 32-character ALB limit with a hash, keeping a readable prefix', () => {
     const long = serviceNames('payment-reconciliation-worker', 'staging');
     expect(long.alb.length).toBeLessThanOrEqual(32);
-    expect(long.alb).toMatch(/^payment-reconcilia--[a-z2-7]{8}-alb$/);
+    expect(long.alb).toMatch(/^payment-reconcilia-0[a-z2-7]{8}-alb$/);
     expect(long.albStack).toBe('boot-alb-payment-reconciliation-worker-staging');
   });
 
   it('hashes names of lanes with a hyphen, so that a-b/c/d and a/b/c-d never meet', () => {
     expect(laneNames('a-b', 'c', 'd').ecsService).toBe('a-b-c-d');
-    expect(laneNames('a', 'b', 'c-d').ecsService).toMatch(/^a-b-c-d--[a-z2-7]{8}$/);
+    expect(laneNames('a', 'b', 'c-d').ecsService).toMatch(/^a-b-c-d-0[a-z2-7]{8}$/);
   });
 
   it('never starts an ALB or target-group name with "internal-"', () => {
@@ -135,6 +135,7 @@ describe('naming', () => {
       expect(laneFromEcsServiceName('orders', 'dev', laneNames('orders', 'dev', l).ecsService)).toBe(l);
     }
     expect(laneFromEcsServiceName('orders', 'dev', 'orders-prod-gray')).toBeUndefined();
+    expect(laneFromEcsServiceName('orders', 'dev', 'orders-dev-gray-0aaaaaaaa')).toBeUndefined();
     expect(laneFromEcsServiceName('orders', 'dev', 'orders-dev-gray--aaaaaaaa')).toBeUndefined();
   });
 
@@ -151,6 +152,28 @@ describe('naming', () => {
           expectValid(AWS_NAME_RULES.export, exportName(serviceNames(s, e).albStack, key));
       }),
       { numRuns: 1500 },
+    );
+  });
+
+  it('property: no name of any kind contains "--" (another ELBv2 implementation and the console refuse it)', () => {
+    fc.assert(
+      fc.property(service, env, lane, (s, e, l) => {
+        for (const [, kind, name] of allNames(s, e, l)) expect(name, kind).not.toContain('--');
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('property: a hashed name never equals a readable one (its last segment starts with a digit, a readable one never does)', () => {
+    fc.assert(
+      fc.property(service, env, lane, (s, e, l) => {
+        const readableLane = !l.includes('-');
+        const ln = laneNames(s, e, l);
+        // The segment before the suffix is the lane (readable) or the hash (hashed).
+        const last = ln.ecsService.split('-').pop()!;
+        expect(/^[0-9]/.test(last), ln.ecsService).toBe(!readableLane);
+      }),
+      { numRuns: 1000 },
     );
   });
 

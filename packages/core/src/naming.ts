@@ -9,8 +9,12 @@
  *    (`feat-login`) would make `{service}-{env}-{lane}` ambiguous (`a-b` + `c` + `d` against
  *    `a` + `b` + `c-d`), so names that include such a lane take the hashed form.
  *
- * The hashed form is `{readable prefix}--{hash}{suffix}`: valid names never contain `--`, so a hashed name
- * never equals a readable one, and two hashed names differ unless 40 bits of SHA-256 collide.
+ * The hashed form is `{readable prefix}-0{hash}{suffix}` ({@link HASH_MARK}): the segment before the suffix of a
+ * readable name is always an environment or a lane name, which start with a letter, while a hashed name's starts
+ * with the digit `0`, so a hashed name never equals a readable one; two hashed names differ unless 40 bits of
+ * SHA-256 collide. No name contains `--`: AWS's ELBv2 API reference does not forbid consecutive hyphens in
+ * target-group names, but another implementation of that API refuses them and the console is reported to, so
+ * the names do not depend on it (issue 17, item 5).
  * When the readable prefix is not truncated (long-limit names such as ECS service names), the lane can still
  * be read back from it: see {@link laneFromEcsServiceName}.
  */
@@ -135,6 +139,12 @@ export const NAME_HASH_LENGTH = 8;
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
+/**
+ * The character that opens the hash segment of a hashed name: a digit, because the segment in that place of a
+ * readable name (an environment or a lane) always starts with a letter.
+ */
+export const HASH_MARK = '0';
+
 /** A short, deterministic, lowercase base32 hash of the given parts. */
 export function nameHash(parts: readonly string[]): string {
   const digest = createHash('sha256').update(JSON.stringify(parts)).digest();
@@ -155,7 +165,7 @@ export function nameHash(parts: readonly string[]): string {
 
 /**
  * Builds a name from `parts` joined with `-`, then `suffix`: the readable form when `readable` is allowed
- * and it meets `rule`; otherwise `{prefix}--{hash}{suffix}` with the prefix truncated to fit.
+ * and it meets `rule`; otherwise `{prefix}-0{hash}{suffix}` with the prefix truncated to fit.
  * The hash covers `kind` and every part, so names of different kinds or inputs differ.
  */
 function fitName(
@@ -173,7 +183,9 @@ function fitName(
   let prefix = full.slice(0, Math.max(0, room)).replace(/-+$/, '');
   if (/^internal-/i.test(prefix) || /^internal$/i.test(prefix))
     prefix = `i${prefix.slice('internal'.length)}`;
-  const name = prefix ? `${prefix}--${hash}${suffix}` : `${hash}${suffix}`;
+  // Parts never contain `--` (the service, environment and lane grammars forbid it) and the prefix loses its
+  // trailing hyphens, so joining with a single `-` keeps the name free of consecutive hyphens.
+  const name = prefix ? `${prefix}-${HASH_MARK}${hash}${suffix}` : `${hash}${suffix}`;
   const problem = checkAwsName(rule, name);
   if (problem) throw new Error(`naming bug: ${problem} (kind ${kind})`);
   return name;
@@ -361,8 +373,9 @@ export function laneFromEcsServiceName(
   const prefix = `${service}-${env}-`;
   if (!ecsServiceName.startsWith(prefix)) return undefined;
   const rest = ecsServiceName.slice(prefix.length);
-  const marker = rest.indexOf('--');
-  const lane = marker === -1 ? rest : rest.slice(0, marker);
+  // ECS service names are never truncated (255 characters), so a hashed one is `{lane}-0{hash}`.
+  const hashed = new RegExp(`^(.+)-${HASH_MARK}[a-z2-7]{${NAME_HASH_LENGTH}}$`).exec(rest);
+  const lane = hashed ? hashed[1]! : rest;
   if (lane.length === 0) return undefined;
   // A hashed name must be exactly the one this lane would get; anything else is not ours.
   return laneNames(service, env, lane).ecsService === ecsServiceName ? lane : undefined;

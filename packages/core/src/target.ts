@@ -30,6 +30,8 @@ export type LaneState =
   | 'updating'
   /** The last deploy failed; the previous version (if any) still serves. */
   | 'failed'
+  /** Deployed, but nothing healthy runs behind its route (no running task, or no healthy target). */
+  | 'unhealthy'
   /** Being removed. */
   | 'deleting'
   /** Declared but not running (for example, the local target is down). */
@@ -101,8 +103,13 @@ export type ProgressListener = (event: ProgressEvent) => void;
 
 /** A request to deploy (create or update) a lane. */
 export interface DeployLaneRequest extends LaneRef {
-  /** Branch of the App repo to build. @default the service's `appRepo.branch` */
+  /** Branch of the App repo to build (its tip). @default the service's `appRepo.branch` */
   readonly branch?: string;
+  /**
+   * An explicit commit of that branch to build instead of its tip (a full 40-digit id; AWS target only: the
+   * pipeline run starts with it as the App source's revision). @default the branch's tip
+   */
+  readonly commit?: string;
   /** Walk the same path and stop before the first side effect. @default false */
   readonly dryRun?: boolean;
   /**
@@ -134,6 +141,11 @@ export interface DeployResult extends LaneRef {
   readonly url?: string;
   /** The pipeline execution that carries the deploy, when there is one (AWS). */
   readonly executionId?: string;
+  /**
+   * False when the deploy or rollback found nothing to change (for example a rollback to the version that
+   * already runs). @default true (something changed, or the target cannot tell)
+   */
+  readonly changed?: boolean;
 }
 
 /** The outcome of a removal. */

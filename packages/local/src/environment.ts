@@ -63,7 +63,7 @@ import {
   localPaths,
   localPorts,
 } from './paths.js';
-import { stopInstanceProcesses, stopOrphan, tailFile } from './process.js';
+import { stopInstanceProcesses, tailFile } from './process.js';
 import {
   type LaneRecord,
   type LocalState,
@@ -199,6 +199,11 @@ export class LocalEnvironment implements LaneTarget {
     if (request.branch !== undefined && request.branch.trim() === '') {
       throw new UserError(
         `the branch to deploy into lane ${request.lane} of ${request.service} is empty; pass a branch name, or leave --branch out to deploy ${service.appRepo.branch} (appRepo.branch)`,
+      );
+    }
+    if (request.commit !== undefined) {
+      throw new UserError(
+        `--commit is for AWS environments; on the local target deploy a branch (or check the commit out on one): --branch BRANCH`,
       );
     }
     const branch = request.branch ?? service.appRepo.branch;

@@ -43,7 +43,7 @@ describe('Registry', () => {
     });
     expect(body.Instances[2]!.HealthStatus).toBe('UNHEALTHY');
     // a hyphenated lane takes the hashed ECS service name, which core reads back
-    expect(body.Instances[2]!.Attributes.ECS_SERVICE_NAME).toMatch(/^orders-local-feat-x--[a-z2-7]{8}$/);
+    expect(body.Instances[2]!.Attributes.ECS_SERVICE_NAME).toMatch(/^orders-local-feat-x-0[a-z2-7]{8}$/);
   });
 
   it('lets the lane-first pick choose the lane, and the baseline for a lane with no healthy instance', async () => {

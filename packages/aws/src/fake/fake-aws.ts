@@ -42,6 +42,7 @@ import type { FakeApps } from './app-plane.js';
 import { handlerRequests } from './cfn-authorization.js';
 import { failedRuleAssertion, withConditions } from './conditions.js';
 import { DEFAULT_ELB_QUOTAS, type ElbQuotas, ruleQuotaError } from './elb-quotas.js';
+import { FaultPlan } from './faults.js';
 import { FakeIam } from './iam-principals.js';
 import { callAuthorization } from './iam-requests.js';
 import { generatedName, templateResolver } from './iam-roles.js';
@@ -103,6 +104,8 @@ export interface PipelineRun {
   readonly pipelineName: string;
   readonly executionId: string;
   readonly variables: Readonly<Record<string, string>>;
+  /** The source revisions the run was started with, by source action (`{ AppSource: <commit id> }`). */
+  readonly sourceRevisions?: Readonly<Record<string, string>>;
   /** The image built by the Build stage (for later stages). */
   readonly imageUri?: string;
 }
@@ -162,6 +165,8 @@ interface FakeStack {
   imports: string[];
   terminationProtection: boolean;
   policy?: string;
+  /** Tags of the CREATE change set that made a REVIEW_IN_PROGRESS stack (shown until a change set runs). */
+  reviewTags?: Record<string, string>;
 }
 
 interface FakeChangeSet {
@@ -268,6 +273,7 @@ interface FakeExecution {
   status: 'InProgress' | 'Succeeded' | 'Failed' | 'Superseded' | 'Stopped';
   statusSummary?: string;
   variables: Record<string, string>;
+  sourceRevisions: Record<string, string>;
   startTime: Date;
   lastUpdateTime: Date;
   actions: FakeActionExecution[];
@@ -319,6 +325,8 @@ export class FakeAws {
   readonly iam = new FakeIam();
   /** The apps behind the ALBs, answering traced requests (app-plane.ts). @default none: no trace reports */
   apps: FakeApps | undefined = undefined;
+  /** Errors the next calls of an operation answer with (see `faults.ts`). */
+  readonly faults = new FaultPlan();
 
   private readonly stacks = new Map<string, FakeStack>();
   private readonly changeSets = new Map<string, FakeChangeSet>();
@@ -377,6 +385,12 @@ export class FakeAws {
         stack.policy = i.StackPolicyBody as string;
         return {};
       },
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetStackPolicy.html: no body when
+      // the stack has no policy.
+      GetStackPolicy: (i) => {
+        const stack = this.requireStack(i.StackName as string);
+        return stack.policy ? { StackPolicyBody: stack.policy } : {};
+      },
       // ELBv2
       DescribeRules: (i) => this.describeRules(i),
       DescribeTargetGroups: (i) => this.describeTargetGroups(i),
@@ -421,6 +435,8 @@ export class FakeAws {
       this.throttles.set(op, throttled - 1);
       throw new FakeAwsError('Throttling', 'Rate exceeded', 400);
     }
+    const fault = this.faults.take(op);
+    if (fault) throw new FakeAwsError(fault.name, fault.message, fault.status ?? 400);
     const handler = this.handlers[op];
     if (!handler) throw new Error(`the fake does not implement ${op}`);
     if (roleArn) this.authorizeCall(roleArn, op, input ?? {});
@@ -616,6 +632,23 @@ export class FakeAws {
     return this.ecsServices.get(`${cluster}/${name}`);
   }
 
+  /**
+   * The tasks of an ECS service stop after it was deployed (a crash, a dependency outage), as a test needs to
+   * prove that status comes from what runs: it has no running task, its targets turn `unhealthy`, its Cloud Map
+   * instances are deregistered; the stack stays as it was.
+   */
+  stopTasks(cluster: string, name: string): void {
+    const svc = this.ecsServices.get(`${cluster}/${name}`);
+    if (!svc) throw new Error(`no ECS service ${cluster}/${name}`);
+    svc.serving = undefined;
+    const tg = svc.targetGroupArn ? this.targetGroups.get(svc.targetGroupArn) : undefined;
+    for (const id of tg?.targets.keys() ?? [])
+      if (id.startsWith(`${svc.name}/`)) tg!.targets.set(id, 'unhealthy');
+    const sd = svc.cloudMapServiceId ? this.cloudMap.get(svc.cloudMapServiceId) : undefined;
+    for (const [id, attrs] of sd?.instances ?? [])
+      if (attrs[ECS_SERVICE_NAME_ATTRIBUTE] === svc.name) sd!.instances.delete(id);
+  }
+
   /** The pipeline execution. */
   execution(id: string): FakeExecution | undefined {
     return this.executions.get(id);
@@ -716,7 +749,7 @@ export class FakeAws {
         ParameterKey,
         ParameterValue,
       })),
-      Tags: Object.entries(s.state?.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+      Tags: Object.entries(s.state?.tags ?? s.reviewTags ?? {}).map(([Key, Value]) => ({ Key, Value })),
       Outputs: Object.entries(s.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
       EnableTerminationProtection: s.terminationProtection,
       ...(s.state?.roleArn ? { RoleARN: s.state.roleArn } : {}),
@@ -854,6 +887,8 @@ export class FakeAws {
           exports: {},
           imports: [],
           terminationProtection: false,
+          // Unsure (docs/aws-fidelity.md): the stack a CREATE change set makes is taken to carry its tags.
+          reviewTags: tags,
         };
         this.stacks.set(stack.stackId, stack);
         this.stackStatus(stack, 'REVIEW_IN_PROGRESS', 'User Initiated');
@@ -1039,11 +1074,17 @@ export class FakeAws {
         error instanceof ResourceFailure ? error : new ResourceFailure('Unknown', String(error));
       cs.executionStatus = 'EXECUTE_FAILED';
       this.changeSets.delete(cs.id);
+      // A failure of the stack itself (an import of a missing export) is the reason of the stack's rollback
+      // event, as CloudFormation reports it: "No export named X found. Rollback requested by user." (Fn::ImportValue,
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-importvalue.html).
+      const ofStack = failure.logicalId === stack.stackName;
       if (create) {
         this.stackStatus(
           stack,
           'ROLLBACK_IN_PROGRESS',
-          `The following resource(s) failed to create: [${failure.logicalId}]. Rollback requested by user.`,
+          ofStack
+            ? failure.reason
+            : `The following resource(s) failed to create: [${failure.logicalId}]. Rollback requested by user.`,
         );
         await this.destroyResources(stack, cs.next, true);
         stack.imports = [];
@@ -1052,7 +1093,7 @@ export class FakeAws {
         this.stackStatus(
           stack,
           'UPDATE_ROLLBACK_IN_PROGRESS',
-          `The following resource(s) failed to update: [${failure.logicalId}].`,
+          ofStack ? failure.reason : `The following resource(s) failed to update: [${failure.logicalId}].`,
         );
         stack.state = prev;
         try {
@@ -1355,7 +1396,11 @@ export class FakeAws {
           p.PipelineVariables !== undefined
             ? p.PipelineVariables.split(',')
                 .filter(Boolean)
-                .map((n) => ({ name: n }))
+                .map((n) => {
+                  // `name=default` declares a default value.
+                  const [name, defaultValue] = n.split('=');
+                  return defaultValue === undefined ? { name: name! } : { name: name!, defaultValue };
+                })
             : [{ name: 'lane' }, { name: 'branch', defaultValue: 'main' }],
         stages: (p.PipelineStages ?? 'Source,Build,Deploy,Verify').split(','),
       });
@@ -1864,6 +1909,17 @@ export class FakeAws {
       }
       variables[v.name] = v.value;
     }
+    // SourceRevisionOverride: a revision type the API knows, for a source action of the pipeline
+    // (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_SourceRevisionOverride.html).
+    const sourceRevisions: Record<string, string> = {};
+    for (const r of (input.sourceRevisions as
+      | { actionName: string; revisionType: string; revisionValue: string }[]
+      | undefined) ?? []) {
+      if (!['COMMIT_ID', 'IMAGE_DIGEST', 'S3_OBJECT_VERSION_ID', 'S3_OBJECT_KEY'].includes(r.revisionType)) {
+        throw new FakeAwsError('ValidationException', `Invalid revisionType ${r.revisionType}`);
+      }
+      sourceRevisions[r.actionName] = r.revisionValue;
+    }
     const missing = p.variables.filter((v) => variables[v.name] === undefined).map((v) => v.name);
     if (missing.length)
       throw new FakeAwsError(
@@ -1875,6 +1931,7 @@ export class FakeAws {
       pipelineName: p.name,
       status: 'InProgress',
       variables,
+      sourceRevisions,
       startTime: new Date(this.clock.now()),
       lastUpdateTime: new Date(this.clock.now()),
       actions: [],
@@ -1906,6 +1963,7 @@ export class FakeAws {
         pipelineName: p.name,
         executionId: execution.id,
         variables: execution.variables,
+        sourceRevisions: execution.sourceRevisions,
         ...(imageUri ? { imageUri } : {}),
       };
       try {

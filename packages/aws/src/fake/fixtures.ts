@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import {
   type AwsEnvironmentConfig,
   appPipelineParameters,
+  BRANCH_TIP,
   environmentNames,
   type LanesConfig,
   loadConfigOrThrow,
@@ -186,7 +187,7 @@ export function fixtureTemplates(): TemplateSource {
           parameters: {
             PipelineName: names.appPipeline,
             ExecutionMode: 'PARALLEL',
-            PipelineVariables: 'lane,branch,ttl,owner',
+            PipelineVariables: 'lane,branch,commit=tip,ttl,owner',
             PipelineStages: 'Source,Build,Deploy,Verify',
           },
         },
@@ -331,8 +332,16 @@ export function createFakeWorld(options: FakeWorldOptions = {}): FakeWorld {
     build: async (run: PipelineRun) => {
       const service = serviceOfPipeline(run.pipelineName);
       const branch = run.variables.branch!;
+      const commit = run.variables.commit;
+      // As the buildspec: an explicit commit is built from the source revision the run started with.
+      if (commit && commit !== BRANCH_TIP && run.sourceRevisions?.AppSource !== commit) {
+        throw new Error(`commit ${commit} was asked for, but the App source is at another revision`);
+      }
       const tag =
-        commits.get(branch) ?? createHash('sha1').update(`${branch}#${builds++}`).digest('hex').slice(0, 7);
+        commit && commit !== BRANCH_TIP
+          ? commit.slice(0, 12)
+          : (commits.get(branch) ??
+            createHash('sha1').update(`${branch}#${builds++}`).digest('hex').slice(0, 7));
       const repo = (await listExports(world.context())).get(
         `${serviceNames(service, env.name).ecrStack}:RepositoryUri`,
       );

@@ -7,6 +7,7 @@ export * from './app-plane.js';
 export * from './conditions.js';
 export * from './elb-quotas.js';
 export * from './fake-aws.js';
+export * from './faults.js';
 export * from './fixtures.js';
 export * from './logs.js';
 export * from './plug.js';

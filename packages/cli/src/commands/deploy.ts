@@ -13,6 +13,8 @@ export interface DeployOptions extends CommonOptions {
   readonly lane?: string;
   /** Branch of the App repo to build. @default the service's appRepo.branch */
   readonly branch?: string;
+  /** Explicit commit of the branch to build (AWS). @default the branch's tip */
+  readonly commit?: string;
   /** Show what would be done and change nothing. @default false */
   readonly dryRun?: boolean;
   /** Wait until the lane serves. `--no-wait` returns once started. @default true */
@@ -31,6 +33,7 @@ export async function deploy(io: Io, service: string, options: DeployOptions): P
         ...(options.branch !== undefined ? { branch: options.branch } : {}),
         dryRun: options.dryRun ?? false,
         wait: options.wait ?? true,
+        ...(options.commit ? { commit: options.commit } : {}),
         ...(options.ttl ? { ttl: options.ttl } : {}),
         signal,
       },
@@ -77,6 +80,8 @@ export function printDeployResult(io: Io, result: DeployResult, json: boolean, v
   if (result.dryRun) io.out(`dry run: ${what} unchanged`);
   else if (result.executionId && !result.version)
     io.out(`started: ${what} (execution ${result.executionId})`);
+  else if (result.changed === false)
+    io.out(`unchanged: ${what}${result.version ? ` at ${result.version}` : ''}`);
   else io.out(`${verb}: ${what}${result.version ? ` at ${result.version}` : ''}`);
   if (result.url && !result.dryRun) {
     io.out(`url: ${result.url}  (send tracestate: ctx=lane:${result.lane} to reach this lane)`);
@@ -91,7 +96,11 @@ export function registerDeploy(program: Command, io: Io): void {
       .argument('<service>', 'service name from lanes.yaml')
       .description('Create or update a lane of a service; wait until it serves')
       .option('-l, --lane <lane>', 'lane to deploy (default: the baseline lane)')
-      .option('-b, --branch <branch>', "branch of the service's App repo to build (default: appRepo.branch)")
+      .option(
+        '-b, --branch <branch>',
+        "branch of the service's App repo to build, at its tip (default: appRepo.branch)",
+      )
+      .option('--commit <sha>', 'build this commit (full 40-digit id) instead of the branch tip (AWS)')
       .option('--dry-run', 'show what would be done; change nothing')
       .option('--no-wait', 'return once the deploy has started (AWS: prints the pipeline execution id)')
       .option(
@@ -101,7 +110,7 @@ export function registerDeploy(program: Command, io: Io): void {
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ lanes deploy orders --env local --lane gray --branch feat-gray\n  $ lanes deploy orders --env dev --lane feat-login --branch feat/login --ttl 2d\n  $ lanes deploy orders --env dev --lane feat-login --branch feat/login --no-wait --json',
+      '\nExamples:\n  $ lanes deploy orders --env local --lane gray --branch feat-gray\n  $ lanes deploy orders --env dev --lane feat-login --branch feat/login --ttl 2d\n  $ lanes deploy orders --env dev --lane feat-login --branch feat/login --no-wait --json\n  $ lanes deploy orders --env dev --lane gray --branch gray --commit $(git rev-parse gray)',
     )
     .action(async (service: string, opts: DeployOptions, command: Command) => {
       setExitCode(command, await deploy(io, service, opts));
