@@ -134,6 +134,8 @@ export class PipelineAppStack extends Stack {
             'elasticloadbalancing:CreateRule',
             'elasticloadbalancing:DeleteRule',
             'elasticloadbalancing:ModifyRule',
+            // A listener rule's priority changes only through SetRulePriorities (CloudFormation's update handler).
+            'elasticloadbalancing:SetRulePriorities',
             'elasticloadbalancing:AddTags',
             'elasticloadbalancing:DescribeTargetGroups',
             'elasticloadbalancing:DescribeTargetGroupAttributes',
