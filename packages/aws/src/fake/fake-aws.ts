@@ -1622,7 +1622,11 @@ export class FakeAws {
             for (const [id] of group.targets) if (id.startsWith(`${svc.name}/`)) group.targets.delete(id);
           svc.servingByTg.delete(tg);
         },
-        fetch: this.fetch,
+        // The hook's own requests, recorded with where the listener sent them (what it really tested).
+        fetch: (url, init) => {
+          this.effect('hook-request', `${svc.name}:${this.route(url, init?.headers)?.targetGroupName ?? '?'}`);
+          return this.fetch(url, init);
+        },
         sleep: (ms) => this.clock.sleep(ms),
         effect: (what, name) => this.effect(what, name.replace(/arn:[^>]*targetgroup\/([^/]+)\/\w+/, '$1')),
       },
