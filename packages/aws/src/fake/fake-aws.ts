@@ -1473,10 +1473,11 @@ export class FakeAws {
       );
     const lb = (props.LoadBalancers as Record<string, unknown>[] | undefined)?.[0];
     const advanced = lb?.AdvancedConfiguration as Record<string, unknown> | undefined;
-    // CreateService: "The target group ... does not have an associated load balancer" unless a listener or
-    // a rule forwards to it (seen in aws-cdk#1160; a forward with weight 0 associates it too).
-    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb.html (the target group must be
-    // associated with a listener of the load balancer before the service is created)
+    // CreateService: "The target group with targetGroupArn ... does not have an associated load balancer"
+    // unless a listener or a rule forwards to it (a forward with weight 0 associates it too). The error as
+    // ECS returns it: aws-cdk#1160 (https://github.com/aws/aws-cdk/issues/1160); the ALB guide attaches the
+    // target group to a listener before the service:
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb.html
     for (const tg of [lb?.TargetGroupArn, advanced?.AlternateTargetGroupArn]) {
       if (typeof tg === 'string' && !this.targetGroupInUse(tg)) {
         throw invalid(
