@@ -1,4 +1,11 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Tests run on the TypeScript sources: the `@ecs-lanes/source` export condition of every package points at
+ * `src/`, while users (and the install test) get the built `dist/`.
+ */
+const conditions = ['@ecs-lanes/source', ...defaultServerConditions.filter((c) => c !== 'module')];
 
 /**
  * Two projects:
@@ -7,9 +14,12 @@ import { defineConfig } from 'vitest/config';
  * `npm test` runs both; `npm run test:unit` runs only the fast ones.
  */
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'examples/**/*.test.ts', 'bench/**/*.test.ts'],
@@ -18,6 +28,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['packages/*/src/**/*.e2e.test.ts', 'examples/**/*.e2e.test.ts'],

@@ -1,7 +1,7 @@
 /**
  * A gateway in its own process, as the supervisor runs it: `node --import tsx bench/gateway/serve.ts
- * <variant> <routes-json> [profile-file]` where variant is `current` (packages/local) or `v0` (the gateway
- * before issue 7). Prints `{"port":N}` on stdout once listening. With a profile file, SIGUSR2 starts the CPU
+ * <variant> <routes-json> [profile-file]` where variant is `current` (packages/local), `v0` (the gateway
+ * before issue 7) or `bare` (a bare Node proxy without routing: the runtime's limit). Prints `{"port":N}` on stdout once listening. With a profile file, SIGUSR2 starts the CPU
  * profiler (so start-up and warm-up are left out) and SIGTERM writes the profile; SIGTERM stops it.
  */
 import { writeFileSync } from 'node:fs';
@@ -11,7 +11,11 @@ import type { GatewayInstance } from '@ecs-lanes/local';
 const [variant = 'current', routesJson = '{}', profileFile] = process.argv.slice(2);
 const routes = JSON.parse(routesJson) as { baseline: string; lanes: Record<string, GatewayInstance[]> };
 const { Gateway } =
-  variant === 'v0' ? await import('./gateway-v0.js') : await import('../../packages/local/src/gateway.js');
+  variant === 'v0'
+    ? await import('./gateway-v0.js')
+    : variant === 'bare'
+      ? await import('./bare-proxy.js')
+      : await import('../../packages/local/src/gateway.js');
 const gateway = new Gateway('orders');
 gateway.setRoutes({ baseline: routes.baseline, lanes: new Map(Object.entries(routes.lanes)) });
 const port = await gateway.listen(0);

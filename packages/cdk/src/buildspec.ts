@@ -8,7 +8,7 @@
  * - `verify`: `lanes ci verify`.
  * Everything beyond these shell lines is tested TypeScript in `@ecs-lanes/cli`.
  */
-import { APP_ARTIFACT } from './pipeline-kit.js';
+import { APP_ARTIFACT } from './template-files.js';
 
 /** The buildspec's text. */
 export function buildspecYaml(): string {

@@ -28,6 +28,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synthInfraRepo, synthTemplates, type TemplateKind } from './infra-repo.js';
 import { TEMPLATE_FILES } from './pipeline-kit.js';
+import { infraRepo, prebuiltTemplates } from './prebuilt.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const EXAMPLE_TEXT = readFileSync(join(ROOT, 'examples/lanes.yaml'), 'utf8');
@@ -342,6 +343,21 @@ describe('templates/ (committed synthesis of examples/lanes.yaml)', () => {
     expect([...committed.keys()].sort(), fix).toEqual([...files.keys()].sort());
     for (const [path, content] of files)
       expect(committed.get(path), `${fix} (${path} differs)`).toBe(content);
+  });
+});
+
+describe('the templates prebuilt into the package (dist/templates.json, what lanes synth writes)', () => {
+  it('equal a fresh synthesis with the CloudFormation validator and cdk-nag', () => {
+    const prebuilt = prebuiltTemplates();
+    const fix = 'packages/cdk/dist/templates.json is missing or stale: run `npm run build`';
+    expect(prebuilt, fix).toBeDefined();
+    expect(prebuilt, fix).toEqual(JSON.parse(JSON.stringify(synthTemplates())));
+  });
+
+  it('give the same Infra repo as a fresh synthesis, without loading aws-cdk-lib', async () => {
+    const repo = await infraRepo(example, { configText: EXAMPLE_TEXT });
+    expect(repo.templates).toBe('prebuilt');
+    expect([...repo.files.entries()]).toEqual([...files.entries()]);
   });
 });
 

@@ -6,17 +6,19 @@ import { Fn, RemovalPolicy, type Stack } from 'aws-cdk-lib';
 import type { CfnPipeline } from 'aws-cdk-lib/aws-codepipeline';
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnBucket, CfnBucketPolicy } from 'aws-cdk-lib/aws-s3';
+import { INFRA_ARTIFACT } from './template-files.js';
 import { acknowledge } from './template-kit.js';
+
+export {
+  APP_ARTIFACT,
+  BUILDSPEC_PATH,
+  INFRA_ARTIFACT,
+  PARAMETER_FILES,
+  TEMPLATE_FILES,
+} from './template-files.js';
 
 /** A policy statement in IAM JSON. */
 export type Statement = Record<string, unknown>;
-
-/** Artifact name of the Infra repo source (primary input of every CodeBuild job: the buildspec is there). */
-export const INFRA_ARTIFACT = 'InfraOut';
-/** Artifact name of the App repo source: CodeBuild mounts it at `$CODEBUILD_SRC_DIR_AppOut`. */
-export const APP_ARTIFACT = 'AppOut';
-/** Path of the unified buildspec inside the Infra repo. */
-export const BUILDSPEC_PATH = 'ci/buildspec.yaml';
 
 /** A trust policy for `service`, limited to this account. */
 export function trustPolicy(service: string): Record<string, unknown> {
@@ -212,27 +214,3 @@ export function deployStackAction(props: {
     runOrder: props.runOrder,
   };
 }
-
-/** Where `lanes synth` writes the parameter file of a stack (CodePipeline template-configuration format). */
-export const PARAMETER_FILES = {
-  network: 'params/${EnvName}/infra-network.json',
-  namespace: 'params/${EnvName}/infra-namespace.json',
-  sd: 'params/${EnvName}/${ServiceName}/boot-sd.json',
-  log: 'params/${EnvName}/${ServiceName}/boot-log.json',
-  alb: 'params/${EnvName}/${ServiceName}/boot-alb.json',
-  ecr: 'params/${EnvName}/${ServiceName}/boot-ecr.json',
-} as const;
-
-/** Paths of the templates in the Infra repo. */
-export const TEMPLATE_FILES = {
-  network: 'env/network-stack.yaml',
-  namespace: 'env/namespace-stack.yaml',
-  sd: 'service/sd-stack.yaml',
-  log: 'service/log-stack.yaml',
-  alb: 'service/alb-stack.yaml',
-  ecr: 'service/ecr-stack.yaml',
-  lane: 'ci/service-stack.yaml',
-  pipelineInfra: 'pipelines/pipeline-infra.yaml',
-  pipelineBoot: 'pipelines/pipeline-boot.yaml',
-  pipelineApp: 'pipelines/pipeline-app.yaml',
-} as const;

@@ -17,7 +17,7 @@ import {
   sdStackParameters,
   serviceNames,
 } from '@ecs-lanes/core';
-import { TEMPLATE_FILES } from './pipeline-kit.js';
+import { TEMPLATE_FILES } from './template-files.js';
 
 const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
@@ -73,10 +73,33 @@ limits are shortened with a hash), constrained by \`MaxLength\`/\`AllowedPattern
 
 ## Requirements
 
-- \`@ecs-lanes/cli\` must be installable from your organisation's npm registry (CodeBuild runs
-  \`npm ci\`/\`npm install\` in this repo, then \`npx lanes ci deploy|verify\`). Point CodeBuild at the registry
-  with an \`.npmrc\` in this repo if it is not the public one.
+- \`@ecs-lanes/cli\` at the exact version \`package.json\` pins, installable in CodeBuild (the buildspec runs
+  \`npm ci\` — or \`npm install\` until you commit a \`package-lock.json\` — then \`npx lanes ci deploy|verify\`).
+  See "Installing the CLI" below.
 - A CodeConnections connection (\`infraRepo.connectionArn\`) with access to this repo and the App repos.
+
+## Installing the CLI
+
+The ecs-lanes packages (\`@ecs-lanes/cli\` and what it depends on: \`core\`, \`aws\`, \`cdk\`, \`local\`, \`sdk\`) are
+plain npm packages of compiled JavaScript; they run on Node.js 20.19 or later. Either:
+
+1. **Publish them to your organisation's registry** (CodeArtifact, GitHub Packages, Artifactory, Verdaccio, ...).
+   From a checkout of ecs-lanes at the pinned version:
+
+   \`\`\`sh
+   npm ci                      # builds every package
+   npm publish --workspaces --registry https://npm.example.internal/
+   \`\`\`
+
+   and point this repo at the registry with an \`.npmrc\` (\`@ecs-lanes:registry=https://npm.example.internal/\`,
+   credentials from CodeBuild's environment, never committed).
+
+2. **Or vendor the tarballs** in this repo: run \`npm pack --workspaces --pack-destination vendor/\` in the ecs-lanes
+   checkout, copy \`vendor/*.tgz\` here, and depend on them by path (\`"@ecs-lanes/cli": "file:vendor/ecs-lanes-cli-<version>.tgz"\`
+   plus an \`overrides\` entry per \`@ecs-lanes/*\` package pointing at its tarball), then \`npm install\` and commit
+   \`package-lock.json\`.
+
+Check it: \`npm ci && npx lanes ci deploy --help\`.
 
 ## Deploy order
 

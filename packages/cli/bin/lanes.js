@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// The `lanes` command. Runs the TypeScript sources through tsx, so a fresh clone needs no build step.
-import { register } from 'tsx/esm/api';
+// The `lanes` command: the CLI's compiled JavaScript (`npm run build`, run by `npm ci` in this repository).
+import { main } from '../dist/main.js';
 
-register();
-const { main } = await import('../src/main.ts');
 process.exitCode = await main(process.argv);

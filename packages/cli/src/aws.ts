@@ -78,16 +78,19 @@ interface ParameterFile {
 }
 
 /**
- * Templates and parameter files from `@ecs-lanes/cdk`'s `synthInfraRepo` — the same files `lanes synth` writes
- * to the Infra repo and its pipelines deploy — synthesized on first use, so commands that need no template never
- * load aws-cdk-lib. Stack names and the deploy order are the Infra repo README's.
+ * Templates and parameter files from `@ecs-lanes/cdk/infra-repo` — the same files `lanes synth` writes to the
+ * Infra repo and its pipelines deploy — from the templates prebuilt into the package, loaded on first use.
+ * Stack names and the deploy order are the Infra repo README's.
  */
 export function cdkTemplates(config: LanesConfig): TemplateSource {
   let synthesized: Promise<{ files: Map<string, string>; paths: Record<string, string> }> | undefined;
   const synth = () => {
     synthesized ??= (async () => {
-      const cdk = await import('@ecs-lanes/cdk');
-      return { files: cdk.synthInfraRepo(config), paths: cdk.TEMPLATE_FILES as Record<string, string> };
+      const [{ infraRepo }, { TEMPLATE_FILES }] = await Promise.all([
+        import('@ecs-lanes/cdk/infra-repo'),
+        import('@ecs-lanes/cdk/template-files'),
+      ]);
+      return { files: (await infraRepo(config)).files, paths: TEMPLATE_FILES as Record<string, string> };
     })();
     return synthesized;
   };

@@ -2,60 +2,125 @@
  * The `lanes` command router: builds the program and dispatches. Each command lives in its own file under
  * `commands/` with its options type; only this entry point turns errors into exit codes.
  */
-import { readFileSync } from 'node:fs';
-import { ConfigError, UnknownNameError, UserError } from '@ecs-lanes/core';
 import { Command, CommanderError } from 'commander';
-import { registerCi } from './commands/ci.js';
-import { registerDemo } from './commands/demo.js';
-import { registerDeploy } from './commands/deploy.js';
-import { registerDown } from './commands/down.js';
-import { registerEnvDeploy } from './commands/env-deploy.js';
-import { registerLogs } from './commands/logs.js';
-import { registerLs } from './commands/ls.js';
-import { registerPlan } from './commands/plan.js';
-import { registerRm } from './commands/rm.js';
-import { registerRollback } from './commands/rollback.js';
-import { registerServiceBootstrap } from './commands/service-bootstrap.js';
-import { registerStatus } from './commands/status.js';
-import { registerSynth } from './commands/synth.js';
-import { registerUp } from './commands/up.js';
-import { registerValidate } from './commands/validate.js';
-import { registerVerify } from './commands/verify.js';
 import { type Io, processIo } from './output.js';
+import { CLI_VERSION } from './version.js';
 
-const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+/** Registers one command (and its subcommands) on the program. */
+type Register = (program: Command, io: Io) => void;
 
-/** Builds the `lanes` program writing to `io`. */
-export function createProgram(io: Io): Command {
+/** A top-level command: its one-line summary for `lanes --help`, and how to load its module. */
+interface CommandEntry {
+  readonly summary: string;
+  readonly load: () => Promise<Register>;
+}
+
+/**
+ * Every top-level command. A command's module (and what it imports: the config schema, the AWS SDK, aws-cdk-lib,
+ * the local target) is loaded only when that command runs, so `lanes --help` starts in a few milliseconds more
+ * than Node itself. Adding a command: one entry here, its module under `commands/`.
+ */
+const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  validate: {
+    summary: 'Check lanes.yaml: every problem with its line and the fix',
+    load: async () => (await import('./commands/validate.js')).registerValidate,
+  },
+  up: {
+    summary: 'Start the local environment: the baseline lane of every service',
+    load: async () => (await import('./commands/up.js')).registerUp,
+  },
+  down: {
+    summary: 'Stop every process of the local environment',
+    load: async () => (await import('./commands/down.js')).registerDown,
+  },
+  logs: {
+    summary: "Print a lane's log; -f follows it",
+    load: async () => (await import('./commands/logs.js')).registerLogs,
+  },
+  demo: {
+    summary: 'Show lanes on this machine: web -> orders -> inventory, a gray lane of orders, real requests',
+    load: async () => (await import('./commands/demo.js')).registerDemo,
+  },
+  deploy: {
+    summary: 'Create or update a lane of a service; wait until it serves',
+    load: async () => (await import('./commands/deploy.js')).registerDeploy,
+  },
+  ls: {
+    summary: 'List the lanes of an environment',
+    load: async () => (await import('./commands/ls.js')).registerLs,
+  },
+  status: {
+    summary: 'Show one lane: its state, instances, route and last deploy',
+    load: async () => (await import('./commands/status.js')).registerStatus,
+  },
+  verify: {
+    summary: 'Check that a lane serves: healthy targets, health path, answered by the lane',
+    load: async () => (await import('./commands/verify.js')).registerVerify,
+  },
+  rollback: {
+    summary: 'Redeploy the previous (or a named) version of a lane',
+    load: async () => (await import('./commands/rollback.js')).registerRollback,
+  },
+  rm: {
+    summary: 'Remove a lane: its route first, then its instances',
+    load: async () => (await import('./commands/rm.js')).registerRm,
+  },
+  env: {
+    summary: 'Environment layer (AWS): env deploy',
+    load: async () => (await import('./commands/env-deploy.js')).registerEnvDeploy,
+  },
+  service: {
+    summary: 'Service layer (AWS): service bootstrap',
+    load: async () => (await import('./commands/service-bootstrap.js')).registerServiceBootstrap,
+  },
+  ci: {
+    summary: "The shared buildspec's steps (run inside CodeBuild by the app pipeline)",
+    load: async () => (await import('./commands/ci.js')).registerCi,
+  },
+  plan: {
+    summary: 'Show what a command would create, change or delete; change nothing',
+    load: async () => (await import('./commands/plan.js')).registerPlan,
+  },
+  ui: {
+    summary: 'Show the lane map of an environment in the browser',
+    load: async () => (await import('./commands/ui.js')).registerUi,
+  },
+  synth: {
+    summary: 'Write the Infra repo: templates, buildspec, pipelines, parameters',
+    load: async () => (await import('./commands/synth.js')).registerSynth,
+  },
+};
+
+/** The command that `args` (after `node lanes`) names, if any: its first word that is not an option. */
+function commandWord(args: readonly string[]): string | undefined {
+  return args.find((a) => !a.startsWith('-'));
+}
+
+/**
+ * Builds the `lanes` program writing to `io`.
+ * @param args the arguments after `node lanes`; only the command they name is loaded (all when none is named
+ *   a known command, so that help and errors list every command) @default every command
+ */
+export async function createProgram(io: Io, args?: readonly string[]): Promise<Command> {
   const program = new Command('lanes')
     .description(
       'Multi-lane continuous delivery for Amazon ECS: a baseline plus short-lived lanes per environment, ' +
         'routed by the W3C tracestate entry ctx=lane:<lane> at every hop, on AWS or on this machine.',
     )
-    .version(VERSION, '-v, --version')
+    .version(CLI_VERSION, '-v, --version')
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .showHelpAfterError('(run lanes --help for usage)')
     .exitOverride()
     .addHelpText(
       'after',
-      '\nExamples:\n  $ lanes validate -c examples/lanes.yaml\n  $ lanes deploy orders --env local --lane gray --branch gray\n  $ lanes ls --env local\n  $ lanes <command> --help',
+      '\nExamples:\n  $ lanes demo\n  $ lanes validate -c examples/lanes.yaml\n  $ lanes deploy orders --env local --lane gray --branch gray\n  $ lanes ls --env local\n  $ lanes <command> --help',
     );
-  registerValidate(program, io);
-  registerUp(program, io);
-  registerDown(program, io);
-  registerLogs(program, io);
-  registerDemo(program, io);
-  registerDeploy(program, io);
-  registerLs(program, io);
-  registerStatus(program, io);
-  registerVerify(program, io);
-  registerRollback(program, io);
-  registerRm(program, io);
-  registerEnvDeploy(program, io);
-  registerServiceBootstrap(program, io);
-  registerCi(program, io);
-  registerPlan(program, io);
-  registerSynth(program, io);
+  const word = args === undefined ? undefined : commandWord(args);
+  const only = word !== undefined && word in COMMANDS ? word : undefined;
+  for (const [name, entry] of Object.entries(COMMANDS)) {
+    if (args === undefined || name === only) (await entry.load())(program, io);
+    else program.command(name).description(entry.summary);
+  }
   return program;
 }
 
@@ -63,22 +128,24 @@ export function createProgram(io: Io): Command {
  * Runs the CLI with `argv` (as `process.argv`) and returns the exit code. Never calls `process.exit`.
  */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
-  const program = createProgram(io);
   try {
+    const program = await createProgram(io, argv.slice(2));
     await program.parseAsync([...argv]);
     return Number(program.getOptionValue('exitCode') ?? 0);
   } catch (error) {
-    return reportError(io, error);
+    return await reportError(io, error);
   }
 }
 
 /** Turns an error into a message on stderr and an exit code. */
-export function reportError(io: Io, error: unknown): number {
+export async function reportError(io: Io, error: unknown): Promise<number> {
   if (error instanceof CommanderError) {
     return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
       ? 0
       : error.exitCode || 2;
   }
+  // Loaded here, not at start-up: the error classes live with the config schema.
+  const { ConfigError, UnknownNameError, UserError } = await import('@ecs-lanes/core');
   if (error instanceof ConfigError) {
     for (const line of error.message.split('\n')) io.err(line);
     return 1;

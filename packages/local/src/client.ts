@@ -69,8 +69,18 @@ export async function findSupervisor(paths: LocalPaths, env: string): Promise<Da
   }
 }
 
-/** Where the supervisor's entry point and the tsx loader are. */
-const SUPERVISOR_MAIN = fileURLToPath(new URL('./supervisor-main.ts', import.meta.url));
+/**
+ * How to start the supervisor's entry point beside this module: the compiled `supervisor-main.js` on plain Node
+ * (what users install), or, when this module runs from its TypeScript source (this repository's tests), the
+ * source through tsx with the `@ecs-lanes/source` export condition, so that tests never run stale builds.
+ */
+function supervisorCommand(): string[] {
+  if (import.meta.url.endsWith('.ts')) {
+    const main = fileURLToPath(new URL('./supervisor-main.ts', import.meta.url));
+    return ['--conditions=@ecs-lanes/source', '--import', import.meta.resolve('tsx'), main];
+  }
+  return [fileURLToPath(new URL('./supervisor-main.js', import.meta.url))];
+}
 
 /**
  * Returns the running supervisor, starting it first when there is none.
@@ -88,8 +98,7 @@ export async function ensureSupervisor(paths: LocalPaths, spec: SupervisorSpec):
       await writeFileAtomic(specFile, JSON.stringify(spec, null, 2));
       mkdirSync(path.dirname(paths.daemonLog), { recursive: true });
       const log = openSync(paths.daemonLog, 'a');
-      const tsx = import.meta.resolve('tsx');
-      const child = spawn(process.execPath, ['--import', tsx, SUPERVISOR_MAIN, specFile], {
+      const child = spawn(process.execPath, [...supervisorCommand(), specFile], {
         cwd: spec.root,
         detached: true,
         stdio: ['ignore', log, log, 'ipc'],

@@ -9,11 +9,12 @@
  *    it must go web(base) → orders(gray) → inventory(base); without it, it stays on the baseline.
  * 4. Stops everything (or keeps it running with `keep`).
  *
- * The demo's App repos live inside the ecs-lanes checkout, so the services resolve `tsx` and the ecs-lanes
- * packages from the checkout's node_modules by Node's ordinary lookup through parent directories.
+ * The demo's App repos run on plain Node (`node server.mjs`, what their Dockerfile runs) and find `@ecs-lanes/sdk`
+ * through a link in the demo project's `node_modules`, so the demo works from an installed CLI as in the checkout.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -160,10 +161,24 @@ export async function prepareDemoProject(options: {
       appRepo: { ...s.appRepo, branch: 'main', localPath: `repos/${s.name}` },
     })),
   };
+  await linkSdk(dir);
   // JSON is YAML: the file stays readable by `lanes -c` and needs no YAML writer.
   const text = `# Written by "lanes demo"; the App repos are the git repositories under repos/.\n${JSON.stringify(demoConfig, null, 2)}\n`;
   await writeFile(path.join(dir, 'lanes.yaml'), text);
   return loadConfigOrThrow(text, path.join(dir, 'lanes.yaml'));
+}
+
+/**
+ * Makes `@ecs-lanes/sdk` resolvable from the demo's App repos, as `npm install` in each would: a link at
+ * `{dir}/node_modules/@ecs-lanes/sdk` to the SDK this package depends on, found by Node's lookup through parent
+ * directories. Without it the demo would only work inside the ecs-lanes checkout.
+ */
+async function linkSdk(dir: string): Promise<void> {
+  const sdk = path.dirname(createRequire(import.meta.url).resolve('@ecs-lanes/sdk/package.json'));
+  const link = path.join(dir, 'node_modules', '@ecs-lanes', 'sdk');
+  await mkdir(path.dirname(link), { recursive: true });
+  await rm(link, { recursive: true, force: true });
+  await symlink(sdk, link, 'dir');
 }
 
 async function ask(url: string, lane: string | undefined): Promise<Answer> {

@@ -1,5 +1,5 @@
 /**
- * Entry point of the detached supervisor process: `node --import tsx supervisor-main.ts <spec.json>`.
+ * Entry point of the detached supervisor process: `node supervisor-main.js <spec.json>`.
  * Reports `{ ready: true }` or `{ error }` to the command that started it over IPC, then runs until
  * `POST /v1/shutdown`, SIGTERM or SIGINT.
  */

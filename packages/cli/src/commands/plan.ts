@@ -31,8 +31,9 @@ export async function plan(io: Io, args: readonly string[]): Promise<number> {
     );
   }
   const { createProgram } = await import('../main.js');
-  const program = createProgram(io);
-  await program.parseAsync(['node', 'lanes', ...args.filter((a) => a !== '--dry-run'), '--dry-run']);
+  const planned = [...args.filter((a) => a !== '--dry-run'), '--dry-run'];
+  const program = await createProgram(io, planned);
+  await program.parseAsync(['node', 'lanes', ...planned]);
   return Number(program.getOptionValue('exitCode') ?? 0);
 }
 

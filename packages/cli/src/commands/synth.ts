@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { type Io, printJson } from '../output.js';
 import { loadProject } from '../project.js';
+import { CLI_VERSION } from '../version.js';
 
 /** Options of `lanes synth`. */
 export interface SynthCommandOptions {
@@ -16,6 +17,8 @@ export interface SynthCommandOptions {
   readonly out?: string;
   /** Print the written files as JSON. @default false */
   readonly json?: boolean;
+  /** Synthesize the templates now with aws-cdk-lib instead of using the ones prebuilt into the CLI. @default false */
+  readonly resynth?: boolean;
 }
 
 /** Runs `lanes synth`; returns the exit code. */
@@ -23,23 +26,28 @@ export async function synth(io: Io, options: SynthCommandOptions): Promise<numbe
   const { config, configPath } = await loadProject(io.cwd, options.config);
   const configText = await readFile(configPath, 'utf8');
   const out = path.resolve(io.cwd, options.out ?? 'templates');
-  io.err(
-    `synthesizing the Infra repo of "${config.project}" (CloudFormation validation and cdk-nag included)...`,
-  );
-  // Loaded here, not at the top: aws-cdk-lib takes seconds to load, and every other command would pay for it.
-  const { synthInfraRepo } = await import('@ecs-lanes/cdk');
-  const files = synthInfraRepo(config, { configText });
+  if (options.resynth)
+    io.err(
+      `synthesizing the templates of "${config.project}" (CloudFormation validation and cdk-nag included)...`,
+    );
+  // The light entry of @ecs-lanes/cdk: prebuilt templates, no aws-cdk-lib unless --resynth.
+  const { infraRepo } = await import('@ecs-lanes/cdk/infra-repo');
+  const { files, templates } = await infraRepo(config, {
+    configText,
+    cliVersion: CLI_VERSION,
+    resynth: options.resynth ?? false,
+  });
   for (const [relative, content] of files) {
     const target = path.join(out, relative);
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, content);
   }
   if (options.json) {
-    printJson(io, { out, files: [...files.keys()] });
+    printJson(io, { out, templates, files: [...files.keys()] });
   } else {
     for (const relative of files.keys()) io.out(path.join(options.out ?? 'templates', relative));
     io.err(
-      `${files.size} files written to ${out}; deploy order and commands: ${path.join(out, 'README.md')}`,
+      `${files.size} files written to ${out} (templates ${templates === 'prebuilt' ? 'prebuilt into this CLI, validated and cdk-nag-checked at its build; --resynth synthesizes them now' : 'synthesized now'}); deploy order and commands: ${path.join(out, 'README.md')}`,
     );
   }
   return 0;
@@ -55,9 +63,13 @@ export function registerSynth(program: Command, io: Io): void {
     .option('-c, --config <file>', 'config file', 'lanes.yaml')
     .option('-o, --out <dir>', 'output directory', 'templates')
     .option('--json', 'print the written files as JSON')
+    .option(
+      '--resynth',
+      'synthesize the templates now with aws-cdk-lib (seconds) instead of using the prebuilt ones',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ lanes synth -c examples/lanes.yaml --out templates\n  $ lanes synth --out . --json',
+      '\nExamples:\n  $ lanes synth -c examples/lanes.yaml --out templates\n  $ lanes synth --out . --json\n  $ lanes synth --resynth',
     )
     .action(async (opts: SynthCommandOptions) => {
       program.setOptionValue('exitCode', await synth(io, opts));
