@@ -72,7 +72,7 @@ describe('lanes deploy on AWS (through the app pipeline)', () => {
     expect(listed.every((l) => l.state === 'serving' && l.healthy === 2 && l.running === 2)).toBe(true);
     // Every lane's Verify stage ran (through ciVerify) and passed.
     for (const r of results) expect(w.fake.execution(r.executionId!)?.status).toBe('Succeeded');
-  });
+  }, 120_000);
 
   it('serializes two deploys of the same lane: both complete, in order, and the later image wins', async () => {
     const w = await world();

@@ -1625,7 +1625,10 @@ export class FakeAws {
         },
         // The hook's own requests, recorded with where the listener sent them (what it really tested).
         fetch: (url, init) => {
-          this.effect('hook-request', `${svc.name}:${this.route(url, init?.headers)?.targetGroupName ?? '?'}`);
+          this.effect(
+            'hook-request',
+            `${svc.name}:${this.route(url, init?.headers)?.targetGroupName ?? '?'}`,
+          );
           return this.fetch(url, init);
         },
         sleep: (ms) => this.clock.sleep(ms),

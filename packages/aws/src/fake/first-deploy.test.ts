@@ -24,8 +24,10 @@ async function world(config = FIXTURE_CONFIG): Promise<FakeWorld> {
 }
 
 /** The lane stack template with `edit` applied to its parsed form. */
-function editedTemplate(edit: (t: Record<string, any>) => void): string {
-  const t = parse(laneStackTemplate()) as Record<string, any>;
+// biome-ignore lint/suspicious/noExplicitAny: a parsed CloudFormation template, edited in place by each test
+type Template = Record<string, any>;
+function editedTemplate(edit: (t: Template) => void): string {
+  const t = parse(laneStackTemplate()) as Template;
   edit(t);
   return stringify(t);
 }
