@@ -134,7 +134,7 @@ describe('lanes on AWS (against the fake)', () => {
     expect(ls.code).toBe(0);
     expect(ls.stdout).toMatch(/^SERVICE\s+LANE\s+VERSION\s+BRANCH\s+STATE\s+TASKS\s+HEALTHY\s+AGE\s+URL/);
     expect(ls.stdout).toMatch(
-      /orders\s+gray\s+c0ffee\d\s+feat\/gray\s+serving \(CREATE_COMPLETE\)\s+2\/2\s+2/,
+      /orders\s+gray\s+c0ffee\d\s+feat\/gray\s+serving \(UPDATE_COMPLETE\)\s+2\/2\s+2/,
     );
     const json = JSON.parse(
       (await runLanes(dir, ['ls', '--env', 'dev', '--service', 'orders', '--json'])).stdout,
