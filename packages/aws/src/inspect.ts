@@ -31,7 +31,7 @@ import {
 } from '@ecs-lanes/core';
 import { type AwsContext, checkLane, listExports, serviceOf } from './context.js';
 import { errorMessage, errorName, isAwsAnswer } from './errors.js';
-import { historyOf } from './lane-deploy.js';
+import { describeListenerRules, historyOf, laneProductionRule, ruleTargetGroupArn } from './lane-deploy.js';
 import { laneCostOf, removeBlockedOf } from './lane-lifecycle.js';
 import { lastExecutionForLane } from './pipeline.js';
 import { withThrottleRetry } from './retry.js';
@@ -199,12 +199,24 @@ function runtimeState(
   return { state, detail: status };
 }
 
-/** The target group ARN of a lane (the default target group for the baseline), or undefined. */
+/**
+ * The target group ARN that serves a lane: the default target group for the baseline; for a blue/green lane
+ * the one its production rule sends traffic to (ECS alternates them at each deployment); else the lane's.
+ */
 async function targetGroupArn(ctx: AwsContext, lane: LaneStack, exports: Map<string, string>) {
   if (lane.lane === ctx.env.baselineLane) {
     return exports.get(
       exportName(serviceNames(lane.service, ctx.env.name).albStack, 'DefaultTargetGroupArn'),
     );
+  }
+  if (lane.parameters.BlueGreen === 'true') {
+    const listener = exports.get(
+      exportName(serviceNames(lane.service, ctx.env.name).albStack, 'ListenerArn'),
+    );
+    const live = listener
+      ? ruleTargetGroupArn(laneProductionRule(await describeListenerRules(ctx, listener), lane.lane))
+      : undefined;
+    if (live) return live;
   }
   try {
     const out = await withThrottleRetry(ctx.clock, () =>

@@ -6,12 +6,22 @@
  * it has. When a concurrent deploy of another lane took the slot first, the lane stack fails with
  * `PriorityInUse` (and CloudFormation rolls it back): the slot is avoided, the listener read again, and the
  * deploy retried, a bounded number of times.
+ *
+ * A blue/green lane's two priorities are allocated together (the test rule below the production rule). A lane
+ * that switches between rolling and blue/green gets priorities other than its current rules' (CloudFormation
+ * creates the new rules before it deletes the old ones). A new rolling lane is created with its rule sending
+ * lane traffic to the baseline (`LiveTargetGroup=default`) and shifted to its own target group
+ * (`LiveTargetGroup=lane`) by a second, rule-only update once the stack is complete; a blue/green lane's
+ * `LiveTargetGroup` is read from its live production rule, so an update never undoes a swap ECS made.
+ * See docs/deploy-order.md.
  */
 import { DescribeRulesCommand, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   allocatePriority,
+  allocatePriorityPair,
   type ExistingRule,
   LANE_TAGS,
+  type LiveTargetGroup,
   laneMatchRegex,
   laneNames,
   laneRuleKey,
@@ -66,6 +76,8 @@ export interface LaneStackPlan {
   readonly testPriority?: number;
   /** True when the lane already had this priority. */
   readonly keptPriority: boolean;
+  /** Where the lane's rules send its traffic with these parameters. */
+  readonly liveTargetGroup: LiveTargetGroup;
 }
 
 /** How the lane's own rules are recognised on the listener. */
@@ -83,7 +95,11 @@ export async function listenerRules(
   lane: string,
   keys: string | OwnRuleKeys,
 ) {
-  const { laneKey, test } = typeof keys === 'string' ? { laneKey: keys, test: undefined } : keys;
+  return ownRules(await describeListenerRules(ctx, listenerArn), lane, keys);
+}
+
+/** Every rule of the listener (paged). */
+export async function describeListenerRules(ctx: AwsContext, listenerArn: string): Promise<Rule[]> {
   const rules: Rule[] = [];
   let marker: string | undefined;
   do {
@@ -93,6 +109,34 @@ export async function listenerRules(
     rules.push(...(page.Rules ?? []));
     marker = page.NextMarker;
   } while (marker);
+  return rules;
+}
+
+/** The lane's production rule (its condition is the lane's tracestate regex), if any. */
+export function laneProductionRule(rules: readonly Rule[], lane: string): Rule | undefined {
+  const own = laneMatchRegex(lane);
+  return rules.find((r) => r.Conditions?.some((c) => c.HttpHeaderConfig?.RegexValues?.includes(own)));
+}
+
+/**
+ * The target group a rule sends its requests to: the heaviest of its forward action (a single-group
+ * forward has no weights). Undefined when it forwards nowhere.
+ */
+export function ruleTargetGroupArn(rule: Rule | undefined): string | undefined {
+  const forward = rule?.Actions?.find((a) => a.Type === 'forward');
+  if (!forward) return undefined;
+  const groups = forward.ForwardConfig?.TargetGroups ?? [];
+  if (groups.length === 0) return forward.TargetGroupArn;
+  return [...groups].sort((a, b) => (b.Weight ?? 1) - (a.Weight ?? 1))[0]?.TargetGroupArn;
+}
+
+/** The name part of a target group ARN (`...:targetgroup/{name}/{id}`). */
+export function targetGroupNameOf(arn: string | undefined): string | undefined {
+  return arn ? /:targetgroup\/([^/]+)\//.exec(arn)?.[1] : undefined;
+}
+
+function ownRules(rules: readonly Rule[], lane: string, keys: string | OwnRuleKeys): ExistingRule[] {
+  const { laneKey, test } = typeof keys === 'string' ? { laneKey: keys, test: undefined } : keys;
   const own = laneMatchRegex(lane);
   return rules
     .filter((r) => !r.IsDefault && r.Priority !== 'default')
@@ -130,6 +174,19 @@ export async function planLaneStack(
   let priority = 0;
   let testPriority = 0;
   let keptPriority = false;
+  const blueGreen = service.blueGreen.enabled && !baseline;
+  const current = await ctx.stacks.describe(names.stack);
+  const currentParameters = Object.fromEntries(
+    (current?.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? '']),
+  );
+  // Switching between rolling and blue/green replaces the lane's rules: the new ones are created before the
+  // old ones are deleted, so they must not take the old rules' priorities (PriorityInUse).
+  const switching =
+    current !== undefined &&
+    currentParameters.BlueGreen !== undefined &&
+    currentParameters.IsBaseline === 'false' &&
+    currentParameters.BlueGreen !== String(service.blueGreen.enabled);
+  let liveTargetGroup: LiveTargetGroup = 'default';
   if (!baseline) {
     const exports = await serviceExports(ctx, service.name);
     // A blue/green lane has a second rule (the test route): it needs its own, distinct priority.
@@ -139,20 +196,31 @@ export async function planLaneStack(
           headerName: service.blueGreen.testHeaderName,
         }
       : undefined;
-    const existing = await listenerRules(ctx, exports.listenerArn, lane, {
-      laneKey,
-      ...(test ? { test } : {}),
-    });
-    priority = allocatePriority(laneKey, existing, { avoid, ...(ctx.priorityRange ?? {}) });
-    keptPriority = existing.some((r) => r.laneKey === laneKey && r.priority === priority);
+    const rules = await describeListenerRules(ctx, exports.listenerArn);
+    const owned = ownRules(rules, lane, { laneKey, ...(test ? { test } : {}) });
+    const existing: ExistingRule[] = switching ? owned.map((r) => ({ priority: r.priority })) : owned;
+    const range = ctx.priorityRange ?? {};
     if (test) {
-      testPriority = allocatePriority(test.key, existing, {
-        avoid: [...avoid, priority],
-        ...(ctx.priorityRange ?? {}),
-      });
+      const pair = allocatePriorityPair(laneKey, test.key, existing, { avoid, ...range });
+      priority = pair.production;
+      testPriority = pair.test;
+    } else {
+      priority = allocatePriority(laneKey, existing, { avoid, ...range });
+    }
+    keptPriority = existing.some((r) => r.laneKey === laneKey && r.priority === priority);
+    if (blueGreen) {
+      // Follow the swaps ECS made: the live target group is the one the production rule sends traffic to.
+      const live = switching ? undefined : ruleTargetGroupArn(laneProductionRule(rules, lane));
+      liveTargetGroup = targetGroupNameOf(live) === names.alternateTargetGroup ? 'alternate' : 'lane';
+    } else if (
+      !switching &&
+      currentParameters.LiveTargetGroup === 'lane' &&
+      current?.StackStatus !== 'ROLLBACK_COMPLETE' &&
+      current?.StackStatus !== 'REVIEW_IN_PROGRESS'
+    ) {
+      liveTargetGroup = 'lane';
     }
   }
-  const current = await ctx.stacks.describe(names.stack);
   const previousHistory = (current?.Tags ?? []).find((t) => t.Key === IMAGE_HISTORY_TAG)?.Value ?? '';
   const tag = imageTagOf(request.imageUri);
   const currentTags = current
@@ -181,6 +249,7 @@ export async function planLaneStack(
     imageUri: request.imageUri,
     rulePriority: priority,
     testRulePriority: testPriority,
+    liveTargetGroup,
   });
   return {
     stackName: names.stack,
@@ -189,6 +258,7 @@ export async function planLaneStack(
     priority,
     ...(testPriority ? { testPriority } : {}),
     keptPriority,
+    liveTargetGroup,
   };
 }
 
@@ -272,6 +342,13 @@ export async function deployLaneStack(
     report();
     try {
       let first = true;
+      const spec = (parameters: Record<string, string>) => ({
+        stackName: plan.stackName,
+        templateBody,
+        parameters,
+        tags: plan.tags,
+        ...(ctx.laneStackRoleArn ? { roleArn: ctx.laneStackRoleArn } : {}),
+      });
       const result = await ctx.stacks.deploy(
         async () => {
           if (!first) {
@@ -279,17 +356,48 @@ export async function deployLaneStack(
             report();
           }
           first = false;
-          return {
-            stackName: plan.stackName,
-            templateBody,
-            parameters: plan.parameters,
-            tags: plan.tags,
-            ...(ctx.laneStackRoleArn ? { roleArn: ctx.laneStackRoleArn } : {}),
-          };
+          return spec(plan.parameters);
         },
         { ...(request.dryRun ? { dryRun: true } : {}), progress },
       );
-      return { ...result, plan, config: configured.resolved };
+      const rolling = plan.priority > 0 && plan.testPriority === undefined;
+      if (!rolling || plan.liveTargetGroup !== 'default')
+        return { ...result, plan, config: configured.resolved };
+      // The stack is complete, so ECS reported the service stable with healthy targets: shift the lane's
+      // traffic from the baseline to them (an update of the rule's weights only).
+      if (request.dryRun) {
+        return {
+          ...result,
+          plan,
+          config: configured.resolved,
+          notes: [
+            ...result.notes,
+            `then shift lane traffic to ${plan.stackName}'s target group (LiveTargetGroup=lane)`,
+          ],
+        };
+      }
+      progress({
+        phase: 'route',
+        message: `${plan.stackName}: service stable; shifting lane traffic to its target group`,
+      });
+      const shifted = {
+        ...plan,
+        liveTargetGroup: 'lane' as const,
+        parameters: { ...plan.parameters, LiveTargetGroup: 'lane' },
+      };
+      const shift = await ctx.stacks.deploy(spec(shifted.parameters), { progress });
+      return {
+        ...result,
+        changes: [...result.changes, ...shift.changes],
+        notes: [
+          ...result.notes,
+          ...shift.notes,
+          'lane traffic shifted from the baseline to the lane (LiveTargetGroup=lane)',
+        ],
+        outputs: shift.outputs,
+        plan: shifted,
+        config: configured.resolved,
+      };
     } catch (error) {
       const lost = priorityInUse(error);
       if (lost === undefined) throw error;

@@ -237,28 +237,30 @@ describe('the fake reads templates', () => {
     ).toThrow(/short-form intrinsic tags/);
   });
 
-  it('reads the real lane stack template (templates/ci/service-stack.yaml): the rule depends on the service', async () => {
+  it('reads the real lane stack template (templates/ci/service-stack.yaml): the service depends on the rule', async () => {
     const { readFileSync } = await import('node:fs');
     const body = readFileSync(new URL('../../../templates/ci/service-stack.yaml', import.meta.url), 'utf8');
     const info = readTemplate(body);
     expect([...info.parameters.keys()]).toEqual([...LANE_STACK_PARAMETER_NAMES]);
-    expect(info.resources.get('LaneRule')?.dependsOn).toContain('Service');
+    // ECS refuses a service whose target group no rule forwards to: the service comes after the rule.
+    expect(info.resources.get('Service')?.dependsOn).toContain('LaneRule');
+    expect(info.resources.get('LaneRule')?.dependsOn).not.toContain('Service');
     expect(info.resources.get('LaneRule')?.parameters).toEqual(
-      expect.arrayContaining(['LaneMatchRegex', 'RulePriority']),
+      expect.arrayContaining(['LaneMatchRegex', 'RulePriority', 'LiveTargetGroup']),
     );
     const order = deletionOrder(info);
-    expect(order.indexOf('LaneRule')).toBeLessThan(order.indexOf('Service'));
-    expect(order.indexOf('Service')).toBeLessThan(order.indexOf('LaneTargetGroup'));
+    expect(order.indexOf('Service')).toBeLessThan(order.indexOf('LaneRule'));
+    expect(order.indexOf('LaneRule')).toBeLessThan(order.indexOf('LaneTargetGroup'));
   });
 
-  it('deletes a lane stack in its template order: rule, then service, then target group', async () => {
+  it('deletes a lane stack in its template order: service, then rule, then target group', async () => {
     const w = createFakeWorld();
     const ctx = w.context();
     const info = readTemplate(await ctx.templates.laneStackTemplate());
     const order = deletionOrder(info);
     expect(order.indexOf('LaneRule')).toBeGreaterThanOrEqual(0);
-    expect(order.indexOf('LaneRule')).toBeLessThan(order.indexOf('Service'));
-    expect(order.indexOf('Service')).toBeLessThan(order.indexOf('LaneTargetGroup'));
+    expect(order.indexOf('Service')).toBeLessThan(order.indexOf('LaneRule'));
+    expect(order.indexOf('LaneRule')).toBeLessThan(order.indexOf('LaneTargetGroup'));
     expect(laneNames('orders', 'dev', 'gray').stack).toBe('app-orders--dev-gray');
   });
 });

@@ -72,7 +72,7 @@ describe('lanes deploy on AWS (through the app pipeline)', () => {
     expect(listed.every((l) => l.state === 'serving' && l.healthy === 2 && l.running === 2)).toBe(true);
     // Every lane's Verify stage ran (through ciVerify) and passed.
     for (const r of results) expect(w.fake.execution(r.executionId!)?.status).toBe('Succeeded');
-  }, 90_000);
+  }, 120_000);
 
   it('serializes two deploys of the same lane: both complete, in order, and the later image wins', async () => {
     const w = await world();
@@ -89,7 +89,8 @@ describe('lanes deploy on AWS (through the app pipeline)', () => {
     expect(stack.status).toBe('UPDATE_COMPLETE');
     expect(stack.tags[LANE_TAGS.imageTag]).toBe('bbbbbbb');
     expect(stack.tags['ecs-lanes:image-history']).toBe('bbbbbbb aaaaaaa');
-    // Stack operations never overlapped: create completed, then the update ran and completed.
+    // Stack operations never overlapped: create completed, the lane traffic shift (an update of the rule's
+    // weights) completed, then the second deploy's update ran and completed.
     const statuses = w.fake
       .stackEvents(laneNames('orders', 'dev', 'gray').stack)
       .filter((e) => e.ResourceType === 'AWS::CloudFormation::Stack')
@@ -100,7 +101,10 @@ describe('lanes deploy on AWS (through the app pipeline)', () => {
       'CREATE_COMPLETE',
       'UPDATE_IN_PROGRESS',
       'UPDATE_COMPLETE',
+      'UPDATE_IN_PROGRESS',
+      'UPDATE_COMPLETE',
     ]);
+    expect(stack.parameters.LiveTargetGroup).toBe('lane');
     expect(await answeredBy(w, a.url!, 'gray')).toBe('gray');
     const res = await w.fake.fetch(`${a.url}/`, { headers: { tracestate: withLane(undefined, 'gray') } });
     expect(JSON.parse(await res.text()).version).toBe('bbbbbbb');
@@ -153,7 +157,8 @@ describe('lanes deploy on AWS (through the app pipeline)', () => {
       progress.push(e.message),
     );
     expect(ok.version).toBe('good001');
-    expect(w.fake.stack(laneNames('orders', 'dev', 'gray').stack)?.status).toBe('CREATE_COMPLETE');
+    // Created again, then its traffic shifted from the baseline (an update).
+    expect(w.fake.stack(laneNames('orders', 'dev', 'gray').stack)?.status).toBe('UPDATE_COMPLETE');
   });
 
   it('--no-wait returns the execution id at once', async () => {
@@ -201,7 +206,7 @@ describe('lanes deploy on AWS (through the app pipeline)', () => {
 });
 
 describe('lanes rm on AWS', () => {
-  it('removes the rule before the target group and the service; other lanes keep serving', async () => {
+  it('shifts the lane to the baseline before its service drains, removes the rule before the target group; other lanes keep serving', async () => {
     const w = await world();
     const target = createAwsTarget(w.options);
     const [base] = await Promise.all([
@@ -213,14 +218,18 @@ describe('lanes rm on AWS', () => {
     expect(await answeredBy(w, url, 'gray')).toBe('gray');
     const mark = w.fake.effects.length;
     const result = await target.remove({ service: 'orders', env: 'dev', lane: 'gray' });
-    const effects = w.fake.effects.slice(mark).map((e) => e.what);
-    const rule = effects.indexOf('delete-rule');
-    expect(rule).toBeGreaterThanOrEqual(0);
-    expect(rule).toBeLessThan(effects.indexOf('delete-service'));
-    expect(rule).toBeLessThan(effects.indexOf('delete-tg'));
+    const effects = w.fake.effects.slice(mark);
+    const at = (what: string, name?: RegExp) =>
+      effects.findIndex((e) => e.what === what && (!name || name.test(e.name)));
+    // The rule first sends gray's requests to the baseline's default target group, then the service drains.
+    const shift = at('modify-rule', /^gray@\d+:orders-dev-default-tg$/);
+    expect(shift).toBeGreaterThanOrEqual(0);
+    expect(shift).toBeLessThan(at('delete-service'));
+    expect(at('delete-rule')).toBeLessThan(at('delete-tg'));
+    expect(result.actions[0]).toBe('shift lane traffic of gray to the baseline (LiveTargetGroup=default)');
     const order = result.actions.map((a) => a.replace(/^deleted (\w+).*/, '$1'));
     expect(order.indexOf('LaneRule')).toBeGreaterThanOrEqual(0);
-    expect(order.indexOf('LaneRule')).toBeLessThan(order.indexOf('Service'));
+    expect(order.indexOf('Service')).toBeLessThan(order.indexOf('LaneRule'));
     expect(order.indexOf('LaneRule')).toBeLessThan(order.indexOf('LaneTargetGroup'));
     expect(result.actions.at(-1)).toBe('deleted stack app-orders--dev-gray');
     // Other lanes serve; the removed lane's requests fall back to the baseline.
@@ -241,10 +250,8 @@ describe('lanes rm on AWS', () => {
       /baseline.*pass --force/,
     );
     const plan = await target.remove({ service: 'orders', env: 'dev', lane: 'gray', dryRun: true });
-    expect(plan.actions[0]).toBe('delete stack app-orders--dev-gray');
-    expect(plan.actions.findIndex((a) => a.includes('ListenerRule'))).toBeLessThan(
-      plan.actions.findIndex((a) => a.includes('AWS::ECS::Service')),
-    );
+    expect(plan.actions[0]).toBe('shift lane traffic of gray to the baseline (LiveTargetGroup=default)');
+    expect(plan.actions[1]).toBe('delete stack app-orders--dev-gray');
     expect(w.fake.snapshot()).toEqual(before);
     const forced = await target.remove({ service: 'orders', env: 'dev', lane: 'base', force: true });
     expect(forced.actions.at(-1)).toBe('deleted stack app-orders--dev-base');
@@ -291,7 +298,7 @@ describe('lanes status and verify on AWS', () => {
     await target.deploy({ service: 'orders', env: 'dev', lane: 'gray', branch: 'main' });
     const status = await target.status({ service: 'orders', env: 'dev', lane: 'gray' });
     const details = Object.fromEntries(status.details);
-    expect(details.stack).toMatch(/^app-orders--dev-gray CREATE_COMPLETE/);
+    expect(details.stack).toMatch(/^app-orders--dev-gray UPDATE_COMPLETE/);
     expect(details.deployment).toMatch(/PRIMARY COMPLETED orders-gray-dev-task:1 running 2\/2/);
     expect(details.targets).toBe('2 healthy of 2 (healthy 2)');
     expect(details['cloud map']).toBe('2 instances registered');

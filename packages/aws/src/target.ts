@@ -328,13 +328,17 @@ export async function rollbackLane(
 /** Deletion order of a lane stack's resources: what depends on others goes first. */
 const DELETE_RANK: Readonly<Record<string, number>> = {
   'AWS::CloudWatch::Alarm': 0,
-  'AWS::ElasticLoadBalancingV2::ListenerRule': 1,
-  'AWS::ECS::Service': 2,
+  'AWS::ECS::Service': 1,
+  'AWS::ElasticLoadBalancingV2::ListenerRule': 2,
   'AWS::ECS::TaskDefinition': 3,
   'AWS::ElasticLoadBalancingV2::TargetGroup': 4,
 };
 
-/** Deletes a lane stack: its rule first (the template makes it depend on the service), then the rest. */
+/**
+ * Deletes a lane stack. A rolling lane's rule is shifted to the baseline first (`LiveTargetGroup=default`, an
+ * update of the rule's weights only), so that no lane request meets the draining service: the template makes
+ * the service refer to the rule, so CloudFormation deletes the service before the rule.
+ */
 export async function removeLane(
   ctx: AwsContext,
   ref: RemoveLaneRequest,
@@ -351,6 +355,14 @@ export async function removeLane(
     );
   }
   const stackName = lane.stack.StackName!;
+  const shift =
+    lane.parameters.IsBaseline === 'false' &&
+    lane.parameters.BlueGreen === 'false' &&
+    lane.parameters.LiveTargetGroup === 'lane' &&
+    (lane.stack.StackStatus === 'CREATE_COMPLETE' ||
+      lane.stack.StackStatus === 'UPDATE_COMPLETE' ||
+      lane.stack.StackStatus === 'UPDATE_ROLLBACK_COMPLETE');
+  const shiftAction = `shift lane traffic of ${ref.lane} to the baseline (LiveTargetGroup=default)`;
   if (ref.dryRun) {
     const resources = await ctx.clients.cloudformation.send(
       new DescribeStackResourcesCommand({ StackName: stackName }),
@@ -362,6 +374,7 @@ export async function removeLane(
       ...base,
       dryRun: true,
       actions: [
+        ...(shift ? [shiftAction] : []),
         `delete stack ${stackName}`,
         ...ordered.map((r) =>
           `delete ${r.LogicalResourceId} (${r.ResourceType}) ${r.PhysicalResourceId ?? ''}`.trim(),
@@ -374,6 +387,21 @@ export async function removeLane(
     !(await confirm(`Delete lane ${ref.lane} of ${ref.service} in ${ctx.env.name} (stack ${stackName})?`))
   ) {
     throw new UserError('not confirmed; nothing was deleted');
+  }
+  const shifted: string[] = [];
+  if (shift) {
+    progress({ phase: 'route', message: `${stackName}: ${shiftAction}` });
+    await ctx.stacks.deploy(
+      {
+        stackName,
+        templateBody: await ctx.templates.laneStackTemplate(),
+        parameters: { ...lane.parameters, LiveTargetGroup: 'default' },
+        tags: lane.tags,
+        ...(ctx.laneStackRoleArn ? { roleArn: ctx.laneStackRoleArn } : {}),
+      },
+      { progress },
+    );
+    shifted.push(shiftAction);
   }
   const stackId = lane.stack.StackId!;
   const since = ctx.clock.now();
@@ -390,5 +418,5 @@ export async function removeLane(
     )
     .reverse()
     .map((e) => `deleted ${e.LogicalResourceId} (${e.ResourceType})`);
-  return { ...base, dryRun: false, actions: [...deleted, `deleted stack ${stackName}`] };
+  return { ...base, dryRun: false, actions: [...shifted, ...deleted, `deleted stack ${stackName}`] };
 }

@@ -3,6 +3,10 @@
  * `{service}-{env}-alb` with deletion protection, its HTTP:80 listener whose default action forwards to
  * `{service}-{env}-default-tg` (the baseline lane), and the security groups. With `InitAlb` false an existing
  * load balancer is adopted through the `Existing*` parameters; the service security group always exists.
+ * The service's tasks admit on the container port: the created load balancer (or, adopted, the security group
+ * `ExistingLoadBalancerSecurityGroupId`), and the environment's task security group, because the SDK's Cloud
+ * Map resolver and Service Connect dial task IPs directly, not through the load balancer.
+ * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect-concepts-deploy.html (the client's task must be allowed to reach the server's container port)
  * Lanes add their own target groups and listener rules in their own stacks and never update this one.
  */
 import {
@@ -11,7 +15,7 @@ import {
   EXPORT_KEYS,
   NAME_PARAMETER_RULES,
 } from '@ecs-lanes/core';
-import { CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnCondition, CfnParameter, CfnRule, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { CfnSecurityGroup, CfnSecurityGroupEgress, CfnSecurityGroupIngress } from 'aws-cdk-lib/aws-ec2';
 import { CfnListener, CfnLoadBalancer, CfnTargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { Construct } from 'constructs';
@@ -113,12 +117,26 @@ export class AlbStack extends Stack {
         }),
       );
     }
+    const adoptedSg = new CfnParameter(this, 'ExistingLoadBalancerSecurityGroupId', {
+      type: 'String',
+      default: '',
+      allowedPattern: '^(?:sg-[0-9a-f]{8,17})?$',
+      description:
+        'Adopted load balancer (required when InitAlb is false): a security group it has, admitted by the tasks',
+    });
     new CfnRule(this, 'ExistingLoadBalancerRequired', {
       ruleCondition: Fn.conditionEquals(init.valueAsString, 'false'),
-      assertions: EXISTING.map(([param]) => ({
-        assert: Fn.conditionNot(Fn.conditionEquals(existing.get(param)!.valueAsString, '')),
-        assertDescription: `InitAlb is false: ${param} must identify the adopted load balancer`,
-      })),
+      assertions: [
+        ...EXISTING.map(([param]) => ({
+          assert: Fn.conditionNot(Fn.conditionEquals(existing.get(param)!.valueAsString, '')),
+          assertDescription: `InitAlb is false: ${param} must identify the adopted load balancer`,
+        })),
+        {
+          assert: Fn.conditionNot(Fn.conditionEquals(adoptedSg.valueAsString, '')),
+          assertDescription:
+            'InitAlb is false: ExistingLoadBalancerSecurityGroupId must name a security group of the adopted load balancer, or its tasks are unreachable',
+        },
+      ],
     });
     const create = isTrue(this, 'CreateLoadBalancer', init);
     acknowledge(
@@ -172,6 +190,34 @@ export class AlbStack extends Stack {
       description: 'Load balancer to tasks',
     });
     ingress.cfnOptions.condition = create;
+    const adoptedIngress = new CfnSecurityGroupIngress(this, 'ServiceIngressFromAdoptedLoadBalancer', {
+      groupId: serviceSg.attrGroupId,
+      ipProtocol: 'tcp',
+      fromPort: port.valueAsNumber,
+      toPort: port.valueAsNumber,
+      sourceSecurityGroupId: adoptedSg.valueAsString,
+      description: 'Adopted load balancer to tasks',
+    });
+    adoptedIngress.cfnOptions.condition = new CfnCondition(this, 'AdoptLoadBalancer', {
+      expression: Fn.conditionEquals(init.valueAsString, 'false'),
+    });
+    adoptedIngress.addMetadata('cfn-lint', {
+      config: {
+        ignore_checks: ['W1030'],
+        ignore_reasons: {
+          W1030:
+            'The empty default of ExistingLoadBalancerSecurityGroupId is never used here: the rule ExistingLoadBalancerRequired refuses it when InitAlb is false, the only case this resource exists.',
+        },
+      },
+    });
+    new CfnSecurityGroupIngress(this, 'ServiceIngressFromTasks', {
+      groupId: serviceSg.attrGroupId,
+      ipProtocol: 'tcp',
+      fromPort: port.valueAsNumber,
+      toPort: port.valueAsNumber,
+      sourceSecurityGroupId: Fn.select(0, Fn.split(',', importFrom(network, 'SecurityGroups'))),
+      description: 'Tasks of the environment (SDK Cloud Map resolver, Service Connect) to tasks',
+    });
     const egress = new CfnSecurityGroupEgress(this, 'LoadBalancerEgressToService', {
       groupId: albSg.attrGroupId,
       ipProtocol: 'tcp',

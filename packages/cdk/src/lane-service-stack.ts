@@ -8,20 +8,31 @@
  *   deployment circuit breaker and rollback.
  * - Baseline lane (`IsBaseline`): attaches to the ALB's default target group; no rule.
  * - Other lanes: a target group and a listener rule matching core's `tracestate` regex at the allocated
- *   priority. The rule `DependsOn` the service, so it is created only once the service is stable.
+ *   priority. ECS refuses a service whose target group no listener or rule forwards to, so the rule comes
+ *   first: the service refers to it. Until the lane is healthy the rule forwards with weight 100 to the ALB's
+ *   default target group (the baseline) and 0 to the lane's (`LiveTargetGroup` = `default`); the control
+ *   plane shifts it (`LiveTargetGroup` = `lane`) once the stack is complete, that is once ECS reports the
+ *   service stable. See docs/deploy-order.md.
  * - Blue/green lanes (`BlueGreen`, non-baseline): ECS-native `BLUE_GREEN` with an alternate target group,
- *   production and test rules (test traffic: header `TestHeaderName: <lane>`), a bake time, and a lifecycle
- *   hook Lambda at `POST_TEST_TRAFFIC_SHIFT` that calls the health path through the test route. ECS needs the
- *   production rule before the service, so for these lanes the rule cannot wait for the service.
+ *   production and test rules (test traffic: header `TestHeaderName: <lane>`; the test rule always has the
+ *   lower priority, so the hook's request meets it first), a bake time, and a lifecycle hook Lambda at
+ *   `POST_TEST_TRAFFIC_SHIFT` that calls the health path through the test route. ECS rewrites both rules'
+ *   weights when it swaps the target groups; `LiveTargetGroup` (`lane` or `alternate`, read from the live
+ *   production rule by the control plane) makes any stack update write back the weights ECS set.
  * - Optional Service Connect, with `TestTrafficRules` on the client alias for blue/green lanes.
- * - Alarms: 5xx > 1 % over 5 minutes, UnHealthyHostCount > 0 for 3 minutes, running < desired for 5 minutes.
+ * - Alarms: 5xx > 1 % over 5 minutes, UnHealthyHostCount > 0 for 3 minutes (on both target groups of a
+ *   blue/green lane), running < desired for 5 minutes.
+ * - Tasks register in Cloud Map with their container port (`AWS_INSTANCE_PORT`) and carry a container health
+ *   check on the health path, which is what ECS reports to Cloud Map as the instance's health.
  */
 import {
   AWS_NAME_RULES,
   LANE_STACK_PARAMETER_NAMES,
   LANE_TRACESTATE_KEY,
+  LIVE_TARGET_GROUPS,
   MAX_BAKE_TIME_MINUTES,
   NAME_PARAMETER_RULES,
+  SERVICE_CONNECT_NAME_RULES,
   TRACESTATE_HEADER_NAME,
 } from '@ecs-lanes/core';
 import { CfnCondition, CfnParameter, CfnRule, Fn, Stack, type StackProps } from 'aws-cdk-lib';
@@ -70,7 +81,7 @@ export const LANE_ROLE_PATH = '/ecs-lanes/${ServiceName}/${EnvName}/';
 
 /** The lane stack. */
 export class LaneServiceStack extends Stack {
-  /** Logical id of the non-blue/green listener rule (it `DependsOn` the service). */
+  /** Logical id of the rolling lane's listener rule (the service refers to it, so it comes first). */
   readonly laneRuleLogicalId: string;
   /** Logical id of the ECS service. */
   readonly serviceLogicalId: string;
@@ -99,6 +110,12 @@ export class LaneServiceStack extends Stack {
       expression: Fn.conditionAnd(isLane, Fn.conditionNot(blueGreenWanted)),
     });
     const useServiceConnect = isTrue(this, 'UseServiceConnect', p.ServiceConnect);
+    const laneTrafficLive = new CfnCondition(this, 'LaneTargetGroupLive', {
+      expression: Fn.conditionEquals(ref('LiveTargetGroup'), 'lane'),
+    });
+    const alternateLive = new CfnCondition(this, 'AlternateTargetGroupLive', {
+      expression: Fn.conditionEquals(ref('LiveTargetGroup'), 'alternate'),
+    });
     const hasTopic = new CfnCondition(this, 'HasAlarmTopic', {
       expression: Fn.conditionNot(Fn.conditionEquals(ref('AlarmTopicArn'), '')),
     });
@@ -262,6 +279,20 @@ export class LaneServiceStack extends Stack {
               appProtocol: 'http',
             },
           ],
+          // ECS reports a task's health to Cloud Map from its container health check; without one the
+          // instance is not HEALTHY and lane-aware callers drop it. Any of curl, wget or node answers it.
+          healthCheck: {
+            command: [
+              'CMD-SHELL',
+              Fn.sub(
+                'U=http://127.0.0.1:${ContainerPort}${HealthPath}; curl -fsS -o /dev/null "$U" 2>/dev/null || wget -q -O /dev/null "$U" 2>/dev/null || node -e "fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$U" || exit 1',
+              ),
+            ],
+            interval: 15,
+            timeout: 5,
+            retries: 3,
+            startPeriod: 30,
+          },
           environment: [
             { name: 'ENV', value: ref('EnvName') },
             { name: 'LANE', value: ref('LaneName') },
@@ -309,22 +340,39 @@ export class LaneServiceStack extends Stack {
       field: 'http-header',
       httpHeaderConfig: { httpHeaderName: TRACESTATE_HEADER_NAME, regexValues: [ref('LaneMatchRegex')] },
     };
+    const weight = (condition: CfnCondition, whenTrue: number, whenFalse: number) =>
+      Fn.conditionIf(condition.logicalId, whenTrue, whenFalse) as unknown as number;
+    // Blue/green: both rules carry the weights ECS set last (LiveTargetGroup), never a reset to LaneTargetGroup.
     const weighted = {
       type: 'forward',
       forwardConfig: {
         targetGroups: [
-          { targetGroupArn: laneTg.ref, weight: 100 },
-          { targetGroupArn: altTg.ref, weight: 0 },
+          { targetGroupArn: laneTg.ref, weight: weight(alternateLive, 0, 100) },
+          { targetGroupArn: altTg.ref, weight: weight(alternateLive, 100, 0) },
         ],
       },
     };
 
-    // Rolling lanes: the rule waits for the service (DependsOn below).
+    // Rolling lanes: the rule exists before the service (ECS needs it) and sends the lane's requests to the
+    // baseline until the control plane shifts them to the lane's healthy targets.
     const laneRule = new CfnListenerRule(this, 'LaneRule', {
       listenerArn,
       priority: p.RulePriority.valueAsNumber,
       conditions: [laneCondition],
-      actions: [{ type: 'forward', targetGroupArn: laneTg.ref }],
+      actions: [
+        {
+          type: 'forward',
+          forwardConfig: {
+            targetGroups: [
+              {
+                targetGroupArn: importFrom(alb, 'DefaultTargetGroupArn'),
+                weight: weight(laneTrafficLive, 0, 100),
+              },
+              { targetGroupArn: laneTg.ref, weight: weight(laneTrafficLive, 100, 0) },
+            ],
+          },
+        },
+      ],
     });
     laneRule.cfnOptions.condition = useRollingLane;
 
@@ -348,6 +396,13 @@ export class LaneServiceStack extends Stack {
       actions: [weighted],
     });
     testRule.cfnOptions.condition = useBlueGreen;
+    for (const rule of [prodRule, testRule]) {
+      acknowledge(
+        rule,
+        'CloudFormation-Validate::W1028',
+        'Both branches of Fn::If(AlternateTargetGroupLive) are reachable: LiveTargetGroup is lane or alternate for a blue/green lane (the validator misreads conditions nested under UseBlueGreen).',
+      );
+    }
 
     const lbRole = new CfnRole(this, 'BlueGreenLoadBalancerRole', {
       path,
@@ -502,18 +557,25 @@ export class LaneServiceStack extends Stack {
           }),
         },
       ],
-      serviceRegistries: [{ registryArn: importFrom(p.SdStackName, 'CloudMapServiceArn') }],
+      // With the container port, ECS registers AWS_INSTANCE_PORT (and the SRV record) for each task.
+      serviceRegistries: [
+        {
+          registryArn: importFrom(p.SdStackName, 'CloudMapServiceArn'),
+          containerName,
+          containerPort: p.ContainerPort.valueAsNumber,
+        },
+      ],
       serviceConnectConfiguration: onlyIf(useServiceConnect, {
         Enabled: true,
         Namespace: importFrom(p.NamespaceStackName, 'NamespaceName'),
         Services: [
           {
             PortName: 'http',
-            DiscoveryName: ref('EcsServiceName'),
+            DiscoveryName: ref('ServiceConnectDiscoveryName'),
             ClientAliases: [
               {
                 Port: p.ContainerPort.valueAsNumber,
-                DnsName: ifString(isBaseline, ref('ServiceName'), ref('EcsServiceName')),
+                DnsName: ref('ServiceConnectDnsName'),
                 TestTrafficRules: onlyIf(useBlueGreen, {
                   Header: { Name: ref('TestHeaderName'), Value: { Exact: ref('LaneName') } },
                 }),
@@ -533,10 +595,14 @@ export class LaneServiceStack extends Stack {
       tags: [
         { key: 'ecs-lanes:lane', value: ref('LaneName') },
         { key: 'ecs-lanes:env', value: ref('EnvName') },
+        // The rule that forwards to the lane's target group, referenced so that CloudFormation creates it
+        // before the service (a DependsOn on a rule absent under some conditions is a template error).
+        {
+          key: 'ecs-lanes:listener-rule',
+          value: ifString(useRollingLane, laneRule.ref, ifString(useBlueGreen, prodRule.ref, 'none')),
+        },
       ],
     });
-    // A lane is routable only once its service is stable: its rule is created after the service.
-    laneRule.addResourceDependency(service);
     this.laneRuleLogicalId = this.getLogicalId(laneRule);
     this.serviceLogicalId = this.getLogicalId(service);
 
@@ -548,32 +614,34 @@ export class LaneServiceStack extends Stack {
       laneTg.attrTargetGroupFullName,
     );
     const lbFullName = importFrom(alb, 'LoadBalancerFullName');
-    const albDimensions = [
-      { name: 'TargetGroup', value: tgFullName },
+    const dimensionsOf = (targetGroupFullName: string) => [
+      { name: 'TargetGroup', value: targetGroupFullName },
       { name: 'LoadBalancer', value: lbFullName },
     ];
-    const albMetric = (id: string, metricName: string) => ({
+    const albDimensions = dimensionsOf(tgFullName);
+    const albMetric = (id: string, metricName: string, dimensions = albDimensions) => ({
       id,
       returnData: false,
       metricStat: {
-        metric: { namespace: 'AWS/ApplicationELB', metricName, dimensions: albDimensions },
+        metric: { namespace: 'AWS/ApplicationELB', metricName, dimensions },
         period: 300,
         stat: 'Sum',
       },
     });
-    const alarms = [
-      new CfnAlarm(this, 'Http5xxRateAlarm', {
-        alarmName: Fn.sub('${AlarmPrefix}-5xx-rate'),
+    // After a blue/green swap the alternate target group is the live one: alarm on both.
+    const http5xxAlarm = (id: string, suffix: string, dimensions: typeof albDimensions, which: string) =>
+      new CfnAlarm(this, id, {
+        alarmName: Fn.sub(`\${AlarmPrefix}-5xx-rate${suffix}`),
         alarmDescription: Fn.sub(
-          'More than 1 % of the requests to lane ${LaneName} of ${ServiceName} failed with 5xx over 5 minutes',
+          `More than 1 % of the requests to lane \${LaneName} of \${ServiceName}${which} failed with 5xx over 5 minutes`,
         ),
         comparisonOperator: 'GreaterThanThreshold',
         threshold: 1,
         evaluationPeriods: 1,
         treatMissingData: 'notBreaching',
         metrics: [
-          albMetric('errors', 'HTTPCode_Target_5XX_Count'),
-          albMetric('requests', 'RequestCount'),
+          albMetric('errors', 'HTTPCode_Target_5XX_Count', dimensions),
+          albMetric('requests', 'RequestCount', dimensions),
           {
             id: 'rate',
             label: '5xx %',
@@ -582,13 +650,16 @@ export class LaneServiceStack extends Stack {
           },
         ],
         alarmActions,
-      }),
-      new CfnAlarm(this, 'UnhealthyHostsAlarm', {
-        alarmName: Fn.sub('${AlarmPrefix}-unhealthy-hosts'),
-        alarmDescription: Fn.sub('Lane ${LaneName} of ${ServiceName} has unhealthy targets for 3 checks'),
+      });
+    const unhealthyAlarm = (id: string, suffix: string, dimensions: typeof albDimensions, which: string) =>
+      new CfnAlarm(this, id, {
+        alarmName: Fn.sub(`\${AlarmPrefix}-unhealthy-hosts${suffix}`),
+        alarmDescription: Fn.sub(
+          `Lane \${LaneName} of \${ServiceName} has unhealthy targets${which} for 3 checks`,
+        ),
         namespace: 'AWS/ApplicationELB',
         metricName: 'UnHealthyHostCount',
-        dimensions: albDimensions,
+        dimensions,
         statistic: 'Maximum',
         period: 60,
         evaluationPeriods: 3,
@@ -596,7 +667,24 @@ export class LaneServiceStack extends Stack {
         comparisonOperator: 'GreaterThanThreshold',
         treatMissingData: 'notBreaching',
         alarmActions,
-      }),
+      });
+    const altDimensions = dimensionsOf(altTg.attrTargetGroupFullName);
+    const alternateAlarms = [
+      http5xxAlarm('Http5xxRateAlternateAlarm', '-alt', altDimensions, ' (alternate target group)'),
+      unhealthyAlarm('UnhealthyHostsAlternateAlarm', '-alt', altDimensions, ' (alternate target group)'),
+    ];
+    for (const alarm of alternateAlarms) {
+      alarm.cfnOptions.condition = useBlueGreen;
+      acknowledge(
+        alarm,
+        'CloudFormation-Validate::W1028',
+        'Both branches of Fn::If(HasAlarmTopic) are reachable under UseBlueGreen: AlarmTopicArn is independent of BlueGreen.',
+      );
+    }
+    const alarms = [
+      http5xxAlarm('Http5xxRateAlarm', '', albDimensions, ''),
+      unhealthyAlarm('UnhealthyHostsAlarm', '', albDimensions, ''),
+      ...alternateAlarms,
       new CfnAlarm(this, 'RunningTasksAlarm', {
         alarmName: Fn.sub('${AlarmPrefix}-running-below-desired'),
         alarmDescription: Fn.sub(
@@ -708,6 +796,26 @@ export class LaneServiceStack extends Stack {
           {
             allowedPattern: '^(/[A-Za-z0-9_.-]+){3}$',
             maxLength: 200,
+          },
+        ),
+      LiveTargetGroup: () =>
+        str(
+          'LiveTargetGroup',
+          'Where the lane rules send lane traffic: default (the baseline, until the lane is stable), lane, or alternate (blue/green after a swap); set by the control plane',
+          { allowedValues: [...LIVE_TARGET_GROUPS], default: 'default' },
+        ),
+      ServiceConnectDiscoveryName: () =>
+        str('ServiceConnectDiscoveryName', 'Service Connect discoveryName (computed by core)', {
+          allowedPattern: SERVICE_CONNECT_NAME_RULES.discoveryName.pattern.source,
+          maxLength: SERVICE_CONNECT_NAME_RULES.discoveryName.maxLength,
+        }),
+      ServiceConnectDnsName: () =>
+        str(
+          'ServiceConnectDnsName',
+          'Service Connect client alias dnsName, one DNS label (computed by core)',
+          {
+            allowedPattern: SERVICE_CONNECT_NAME_RULES.dnsLabel.pattern.source,
+            maxLength: SERVICE_CONNECT_NAME_RULES.dnsLabel.maxLength,
           },
         ),
     };

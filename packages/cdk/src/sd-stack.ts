@@ -39,7 +39,13 @@ export class SdStack extends Stack {
       description: Fn.sub('ecs-lanes: every lane of ${ServiceName} in ${EnvName}'),
       dnsConfig: {
         routingPolicy: 'MULTIVALUE',
-        dnsRecords: [{ type: 'A', ttl: props.dnsTtlSeconds ?? 10 }],
+        // SRV beside A: ECS then registers each task with its container port (AWS_INSTANCE_PORT), which
+        // the SDK's resolver dials; with A records alone an instance carries only its IP.
+        // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceRegistry.html
+        dnsRecords: [
+          { type: 'A', ttl: props.dnsTtlSeconds ?? 10 },
+          { type: 'SRV', ttl: props.dnsTtlSeconds ?? 10 },
+        ],
       },
       healthCheckCustomConfig: { failureThreshold: 1 },
     });

@@ -187,10 +187,10 @@ describe('lane stack (ci/service-stack.yaml)', () => {
     });
   });
 
-  it('routes a lane by core’s tracestate regex at the allocated priority, only once the service exists', () => {
+  it('routes a lane by core’s tracestate regex at the allocated priority, to the baseline until the lane is live', () => {
     templates.lane.hasResource('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Condition: 'UseRollingLane',
-      DependsOn: Match.arrayWith([built.stacks.lane.serviceLogicalId]),
+      DependsOn: Match.absent(),
       Properties: {
         ListenerArn: { 'Fn::ImportValue': { 'Fn::Sub': '${AlbStackName}:ListenerArn' } },
         Priority: { Ref: 'RulePriority' },
@@ -203,7 +203,25 @@ describe('lane stack (ci/service-stack.yaml)', () => {
             },
           },
         ],
-        Actions: [{ Type: 'forward', TargetGroupArn: { Ref: 'LaneTargetGroup' } }],
+        Actions: [
+          {
+            Type: 'forward',
+            ForwardConfig: {
+              TargetGroups: [
+                {
+                  TargetGroupArn: {
+                    'Fn::ImportValue': { 'Fn::Sub': '${AlbStackName}:DefaultTargetGroupArn' },
+                  },
+                  Weight: { 'Fn::If': ['LaneTargetGroupLive', 0, 100] },
+                },
+                {
+                  TargetGroupArn: { Ref: 'LaneTargetGroup' },
+                  Weight: { 'Fn::If': ['LaneTargetGroupLive', 100, 0] },
+                },
+              ],
+            },
+          },
+        ],
       },
     });
     expect(built.stacks.lane.laneRuleLogicalId).toBe('LaneRule');

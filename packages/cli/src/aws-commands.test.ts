@@ -134,7 +134,7 @@ describe('lanes on AWS (against the fake)', () => {
     expect(ls.code).toBe(0);
     expect(ls.stdout).toMatch(/^SERVICE\s+LANE\s+VERSION\s+BRANCH\s+STATE\s+TASKS\s+HEALTHY\s+AGE\s+URL/);
     expect(ls.stdout).toMatch(
-      /orders\s+gray\s+c0ffee\d\s+feat\/gray\s+serving \(CREATE_COMPLETE\)\s+2\/2\s+2/,
+      /orders\s+gray\s+c0ffee\d\s+feat\/gray\s+serving \(UPDATE_COMPLETE\)\s+2\/2\s+2/,
     );
     const json = JSON.parse(
       (await runLanes(dir, ['ls', '--env', 'dev', '--service', 'orders', '--json'])).stdout,
@@ -143,7 +143,8 @@ describe('lanes on AWS (against the fake)', () => {
 
     const status = await runLanes(dir, ['status', 'orders', '--env', 'dev', '--lane', 'gray']);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/app-orders--dev-gray CREATE_COMPLETE/);
+    // Created, then its lane traffic shifted from the baseline (an update of the rule's weights).
+    expect(status.stdout).toMatch(/app-orders--dev-gray UPDATE_COMPLETE/);
 
     const verify = await runLanes(dir, ['verify', 'orders', '--env', 'dev', '--lane', 'gray']);
     expect(verify.code).toBe(0);
@@ -201,13 +202,16 @@ describe('lanes on AWS (against the fake)', () => {
     const before = world.fake.snapshot();
     const planned = await runLanes(dir, ['plan', 'rm', 'orders', '--env', 'dev', '--lane', 'gray']);
     expect(planned.code).toBe(0);
+    expect(planned.stdout).toMatch(/would shift lane traffic of gray to the baseline/);
     expect(planned.stdout).toMatch(/would delete LaneRule \(AWS::ElasticLoadBalancingV2::ListenerRule\)/);
     expect(world.fake.snapshot()).toEqual(before);
     const rm = await runLanes(dir, ['rm', 'orders', '--env', 'dev', '--lane', 'gray', '--yes']);
     expect(rm.code).toBe(0);
+    // Lane traffic goes to the baseline first; then the service drains and goes before its rule.
+    expect(rm.stdout).toMatch(/shift lane traffic of gray to the baseline/);
     const deleted = rm.stdout.split('\n').filter((l) => l.startsWith('deleted '));
-    expect(deleted.findIndex((l) => l.includes('ListenerRule'))).toBeLessThan(
-      deleted.findIndex((l) => l.includes('AWS::ECS::Service')),
+    expect(deleted.findIndex((l) => l.includes('AWS::ECS::Service'))).toBeLessThan(
+      deleted.findIndex((l) => l.includes('ListenerRule')),
     );
     expect((await runLanes(dir, ['ls', '--env', 'dev', '--json'])).stdout).not.toMatch(/"gray"/);
   });
@@ -233,7 +237,7 @@ describe('lanes on AWS (against the fake)', () => {
     ]);
     expect(out.code).toBe(0);
     expect(out.stderr).toMatch(
-      /wrote 30 parameters of app-orders--dev-gray to deploy-params.json \(rule priority \d+\)/,
+      /wrote 33 parameters of app-orders--dev-gray to deploy-params.json \(rule priority \d+\)/,
     );
     const params = Object.fromEntries(
       JSON.parse(readFileSync(path.join(dir, 'deploy-params.json'), 'utf8')).map(

@@ -196,6 +196,7 @@ describe('lanes.yaml', () => {
         'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/shared-alb/0123456789abcdef/fedcba9876543210',
       defaultTargetGroupArn:
         'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/orders-base/00112233aabbccdd',
+      securityGroupId: 'sg-0123456789abcdef0',
     };
 
     it("requires the namespace id when initCloudMap is false, and each service's ALB when initAlb is false", () => {

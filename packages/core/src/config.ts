@@ -128,6 +128,13 @@ const existingAlbSchema = z.strictObject({
       /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/,
       'expected the ARN of the target group the baseline lane serves from (…:targetgroup/{name}/{id})',
     ),
+  /** A security group of the adopted load balancer; the service's tasks admit it on the container port. */
+  securityGroupId: z
+    .string()
+    .regex(
+      /^sg-[0-9a-f]{8,17}$/,
+      'expected the id of a security group of the existing load balancer (sg-...); its tasks admit traffic from it',
+    ),
 });
 
 const awsEnvironmentSchema = z.strictObject({
@@ -356,7 +363,7 @@ const configSchema = z
             ctx.addIssue({
               code: 'custom',
               path: ['environments', i, 'existingAlbs'],
-              message: `initAlb is false, so give service "${svc.name}" its existing load balancer under existingAlbs.${svc.name} (loadBalancerArn, dnsName, listenerArn, defaultTargetGroupArn), or set initAlb: true`,
+              message: `initAlb is false, so give service "${svc.name}" its existing load balancer under existingAlbs.${svc.name} (loadBalancerArn, dnsName, listenerArn, defaultTargetGroupArn, securityGroupId), or set initAlb: true`,
             });
           }
         }

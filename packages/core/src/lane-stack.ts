@@ -7,7 +7,7 @@
 import { laneMatchRegex } from './alb-match.js';
 import type { AwsEnvironmentConfig, LanesConfig, ServiceConfig } from './config.js';
 import { clusterNameOf } from './config.js';
-import { configNames, environmentNames, laneNames, serviceNames } from './naming.js';
+import { configNames, environmentNames, laneNames, serviceConnectNames, serviceNames } from './naming.js';
 
 /** Tag keys set on every lane stack; `lanes ls` finds lanes by them. */
 export const LANE_TAGS = {
@@ -51,7 +51,24 @@ export const LANE_STACK_PARAMETER_NAMES = [
   'AlbStackName',
   'AlarmTopicArn',
   'ConfigPath',
+  'LiveTargetGroup',
+  'ServiceConnectDiscoveryName',
+  'ServiceConnectDnsName',
 ] as const;
+
+/**
+ * Where a lane's listener rules send the lane's traffic (parameter `LiveTargetGroup`):
+ * - `default`: a rolling lane's rule forwards with weight 100 to the ALB's default target group (the
+ *   baseline) and 0 to the lane's own, so the rule exists before the service (ECS needs it) while no lane
+ *   request meets an empty target group; the control plane shifts it to `lane` once the stack is complete;
+ * - `lane`: the lane's target group has weight 100 (a rolling lane in service; a blue/green lane whose
+ *   `LaneTargetGroup` is live);
+ * - `alternate`: a blue/green lane whose `AlternateTargetGroup` is live (ECS swapped them), so that a
+ *   stack update writes back the weights ECS set instead of resetting them.
+ */
+export const LIVE_TARGET_GROUPS = ['default', 'lane', 'alternate'] as const;
+/** A value of the `LiveTargetGroup` parameter; see {@link LIVE_TARGET_GROUPS}. */
+export type LiveTargetGroup = (typeof LIVE_TARGET_GROUPS)[number];
 
 /** A lane stack parameter name. */
 export type LaneStackParameterName = (typeof LANE_STACK_PARAMETER_NAMES)[number];
@@ -68,6 +85,11 @@ export interface LaneStackInput {
   readonly rulePriority?: number;
   /** The test-rule priority of a blue/green lane. @default 0 */
   readonly testRulePriority?: number;
+  /**
+   * Where the lane's rules send its traffic (see {@link LIVE_TARGET_GROUPS}).
+   * @default 'lane' for a blue/green lane, else 'default' (no lane traffic until the control plane shifts it)
+   */
+  readonly liveTargetGroup?: LiveTargetGroup;
 }
 
 /** The lane stack's parameter values, every name computed by `naming.ts`. */
@@ -77,6 +99,7 @@ export function laneStackParameters(input: LaneStackInput): Record<LaneStackPara
   const svcNames = serviceNames(service.name, env.name);
   const names = laneNames(service.name, env.name, lane);
   const baseline = lane === env.baselineLane;
+  const connect = serviceConnectNames(service.name, env.name, lane, baseline);
   return {
     ServiceName: service.name,
     EnvName: env.name,
@@ -109,6 +132,9 @@ export function laneStackParameters(input: LaneStackInput): Record<LaneStackPara
     AlarmTopicArn: env.alarmTopicArn ?? '',
     // The service's Parameter Store path: the execution role may read only below it (secrets of the lane).
     ConfigPath: configNames(config.project, env.name, service.name).serviceRoot,
+    LiveTargetGroup: input.liveTargetGroup ?? (service.blueGreen.enabled && !baseline ? 'lane' : 'default'),
+    ServiceConnectDiscoveryName: connect.discoveryName,
+    ServiceConnectDnsName: connect.dnsName,
   };
 }
 

@@ -409,3 +409,75 @@ export function configNames(project: string, env: string, service: string): Conf
 export function laneConfigPath(project: string, env: string, service: string, lane: string): string {
   return `${configNames(project, env, service).lanesPath}${lane}/`;
 }
+
+// ---------------------------------------------------------------- ECS Service Connect
+
+/**
+ * The naming rules of ECS Service Connect: the `discoveryName` of a Service Connect service (the Cloud Map
+ * service ECS creates for it) and one label of a client alias's `dnsName`.
+ */
+export const SERVICE_CONNECT_NAME_RULES = {
+  /** `discoveryName`: up to 64 characters of lowercase letters, digits, `_` and `-`, not starting with `-`. */
+  discoveryName: {
+    what: 'Service Connect discoveryName',
+    maxLength: 64,
+    pattern: /^[a-z0-9_][a-z0-9_-]*$/,
+    source:
+      'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectService.html (discoveryName: up to 64 characters)',
+  },
+  /**
+   * One label of a client alias `dnsName` (the whole name may have 127 characters of lowercase letters, digits,
+   * `_`, `-` and `.`; as a DNS name each label has at most 63 octets, RFC 1035 section 2.3.4).
+   */
+  dnsLabel: {
+    what: 'Service Connect client alias dnsName label',
+    maxLength: 63,
+    pattern: /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$/,
+    source:
+      'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectClientAlias.html (dnsName); RFC 1035 section 2.3.4 (labels: 63 octets or less)',
+  },
+} as const satisfies Record<string, AwsNameRule>;
+
+/** Longest client alias `dnsName` ECS accepts (API_ServiceConnectClientAlias, dnsName). */
+export const MAX_SERVICE_CONNECT_DNS_NAME_LENGTH = 127;
+
+/** Why `name` is not a valid client alias `dnsName` (127 characters, each label a valid DNS label), or undefined. */
+export function checkServiceConnectDnsName(name: string): string | undefined {
+  if (name.length > MAX_SERVICE_CONNECT_DNS_NAME_LENGTH) {
+    return `Service Connect client alias dnsName "${name}" has ${name.length} characters; at most ${MAX_SERVICE_CONNECT_DNS_NAME_LENGTH} are allowed`;
+  }
+  for (const label of name.split('.')) {
+    const problem = checkAwsName(SERVICE_CONNECT_NAME_RULES.dnsLabel, label);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** The Service Connect names of one lane. */
+export interface ServiceConnectNames {
+  /** `discoveryName` of the lane's Service Connect service: `{service}-{env}-{lane}`, at most 64 characters. */
+  readonly discoveryName: string;
+  /**
+   * The client alias `dnsName`: the service name for the baseline (what callers dial by default), else
+   * `{service}-{env}-{lane}` shortened to one DNS label of at most 63 characters.
+   */
+  readonly dnsName: string;
+}
+
+/**
+ * The Service Connect names of `lane` of `service` in `env`. Readable when they fit (and the lane has no
+ * hyphen, as for the other lane names), else hashed like every other shortened name.
+ */
+export function serviceConnectNames(
+  service: string,
+  env: string,
+  lane: string,
+  baseline: boolean,
+): ServiceConnectNames {
+  const sel = [service, env, lane];
+  const ok = laneIsReadable(lane);
+  return {
+    discoveryName: fitName(SERVICE_CONNECT_NAME_RULES.discoveryName, 'sc:discovery', sel, '', ok),
+    dnsName: baseline ? service : fitName(SERVICE_CONNECT_NAME_RULES.dnsLabel, 'sc:dns', sel, '', ok),
+  };
+}

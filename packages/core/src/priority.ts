@@ -99,3 +99,60 @@ export function allocatePriority(
   }
   throw new NoFreePriorityError(min, max);
 }
+
+/** The two priorities of a blue/green lane: its test rule is evaluated before its production rule. */
+export interface PriorityPair {
+  /** Priority of the production rule (the lane's tracestate condition). */
+  readonly production: number;
+  /** Priority of the test rule (the test header); always lower than {@link production}. */
+  readonly test: number;
+}
+
+/**
+ * Allocates the production and test priorities of a blue/green lane together, so that the test rule is
+ * always evaluated first. An ALB evaluates rules "in priority order, from the lowest value to the highest
+ * value" and the first match wins: the validation hook sends both the test header and the lane's tracestate,
+ * and must meet the test rule, never the production one.
+ * - Both kept when the lane has both, the test one lower, neither clashing nor avoided.
+ * - Else the production priority is allocated as {@link allocatePriority} does (kept when possible) and the
+ *   test rule takes the highest free slot below it (its own slot kept when it still is below); when nothing
+ *   below it is free, the production rule moves to the next slot that has a free one below.
+ * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-update-rules.html ("Rules are evaluated in priority order, from the lowest value to the highest value")
+ * @throws NoFreePriorityError when no such pair exists in the range
+ */
+export function allocatePriorityPair(
+  productionKey: string,
+  testKey: string,
+  existing: readonly ExistingRule[],
+  options: AllocateOptions = {},
+): PriorityPair {
+  const min = options.min ?? MIN_RULE_PRIORITY;
+  const max = options.max ?? MAX_RULE_PRIORITY;
+  const avoid = new Set(options.avoid ?? []);
+  const ownProduction = existing.find((r) => r.laneKey === productionKey);
+  const ownTest = existing.find((r) => r.laneKey === testKey);
+  const others = existing.filter((r) => r !== ownProduction && r !== ownTest);
+  const taken = new Set([...others.map((r) => r.priority), ...avoid]);
+  // Neither rule may move onto the slot the other one holds now: CloudFormation updates them one at a time.
+  const free = (p: number, holder: ExistingRule | undefined) =>
+    p >= min && p <= max && !taken.has(p) && p !== holder?.priority;
+  const testBelow = (production: number): number | undefined => {
+    if (ownTest && ownTest.priority < production && free(ownTest.priority, undefined))
+      return ownTest.priority;
+    for (let p = production - 1; p >= min; p--) if (free(p, ownProduction)) return p;
+    return undefined;
+  };
+  const first = allocatePriority(productionKey, [...others, ...(ownProduction ? [ownProduction] : [])], {
+    min,
+    max,
+    avoid: [...avoid, ...(ownTest ? [ownTest.priority] : [])],
+  });
+  const size = max - min + 1;
+  for (let i = 0; i < size; i++) {
+    const production = min + ((first - min + i) % size);
+    if (!free(production, ownTest)) continue;
+    const test = testBelow(production);
+    if (test !== undefined) return { production, test };
+  }
+  throw new NoFreePriorityError(min, max);
+}

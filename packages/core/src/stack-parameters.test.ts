@@ -89,6 +89,7 @@ describe('stack parameter contracts', () => {
       listenerArn: 'arn:listener',
       defaultTargetGroupArn: 'arn:tg',
       defaultTargetGroupFullName: 'targetgroup/x/1',
+      securityGroupId: 'sg-0abc1234',
     };
     expect(albStackParameters({ ...dev!, initAlb: false }, orders, existing)).toMatchObject({
       InitAlb: 'false',
@@ -112,6 +113,7 @@ describe('stack parameter contracts', () => {
             'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/shared-alb/0123456789abcdef/fedcba9876543210',
           defaultTargetGroupArn:
             'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/orders-base/00112233aabbccdd',
+          securityGroupId: 'sg-0123456789abcdef0',
         },
       },
     };
@@ -120,6 +122,8 @@ describe('stack parameter contracts', () => {
       ExistingLoadBalancerFullName: 'app/shared-alb/0123456789abcdef',
       ExistingDefaultTargetGroupFullName: 'targetgroup/orders-base/00112233aabbccdd',
       ExistingLoadBalancerDnsName: 'shared-alb-1.us-east-1.elb.amazonaws.com',
+      // The tasks admit the adopted load balancer's security group (nothing else would reach them).
+      ExistingLoadBalancerSecurityGroupId: 'sg-0123456789abcdef0',
     });
     expect(namespaceStackParameters(config, adopting).ExistingNamespaceId).toBe('ns-abcdef0123456789');
     expect(albStackParameters(dev!, orders).ExistingListenerArn).toBe('');

@@ -156,6 +156,7 @@ export const ALB_STACK_PARAMETER_NAMES = [
   'ExistingListenerArn',
   'ExistingDefaultTargetGroupArn',
   'ExistingDefaultTargetGroupFullName',
+  'ExistingLoadBalancerSecurityGroupId',
 ] as const;
 /** An ALB stack parameter name. */
 export type AlbStackParameterName = (typeof ALB_STACK_PARAMETER_NAMES)[number];
@@ -170,6 +171,8 @@ export interface ExistingAlb {
   readonly defaultTargetGroupArn: string;
   /** `targetgroup/{name}/{id}`, the CloudWatch dimension. */
   readonly defaultTargetGroupFullName: string;
+  /** A security group of the adopted load balancer: the service's tasks admit it on the container port. */
+  readonly securityGroupId: string;
 }
 
 /**
@@ -190,6 +193,7 @@ export function existingAlbOf(env: AwsEnvironmentConfig, service: ServiceConfig)
     defaultTargetGroupFullName: alb.defaultTargetGroupArn.slice(
       alb.defaultTargetGroupArn.lastIndexOf(':') + 1,
     ),
+    securityGroupId: alb.securityGroupId,
   };
 }
 
@@ -218,6 +222,7 @@ export function albStackParameters(
     ExistingListenerArn: existing?.listenerArn ?? '',
     ExistingDefaultTargetGroupArn: existing?.defaultTargetGroupArn ?? '',
     ExistingDefaultTargetGroupFullName: existing?.defaultTargetGroupFullName ?? '',
+    ExistingLoadBalancerSecurityGroupId: existing?.securityGroupId ?? '',
   };
 }
 

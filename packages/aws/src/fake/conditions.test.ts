@@ -38,21 +38,43 @@ describe('CloudFormation condition evaluator', () => {
     expect(() => evaluateCondition({ 'Fn::Not': [] }, s)).toThrow(/takes 1/);
   });
 
-  it('keeps only the resources whose condition holds and drops dependencies on skipped ones', () => {
+  it('keeps only the resources whose condition holds and drops dependencies (inside Fn::If) on skipped ones', () => {
     const info = readTemplate(
       JSON.stringify({
         Parameters: { On: { Type: 'String', Default: 'no' } },
         Conditions: { IsOn: { 'Fn::Equals': [{ Ref: 'On' }, 'yes'] } },
         Resources: {
           Maybe: { Type: 'X::Y::Z', Condition: 'IsOn' },
-          Always: { Type: 'X::Y::Z', DependsOn: 'Maybe', Properties: { P: { Ref: 'Maybe' } } },
+          Always: {
+            Type: 'X::Y::Z',
+            Properties: { P: { 'Fn::If': ['IsOn', { Ref: 'Maybe' }, { Ref: 'AWS::NoValue' }] } },
+          },
         },
       }),
     );
     const off = withConditions(info, {});
     expect([...off.resources.keys()]).toEqual(['Always']);
     expect(off.resources.get('Always')?.dependsOn).toEqual([]);
+    // The parameter behind the Fn::If condition is one the resource depends on (its change updates it).
+    expect(off.resources.get('Always')?.parameters).toEqual(['On']);
     expect(creationOrder(withConditions(info, { On: 'yes' }))).toEqual(['Maybe', 'Always']);
+  });
+
+  it('refuses a DependsOn on a resource its condition leaves out, as CloudFormation does', () => {
+    const info = readTemplate(
+      JSON.stringify({
+        Parameters: { On: { Type: 'String', Default: 'no' } },
+        Conditions: { IsOn: { 'Fn::Equals': [{ Ref: 'On' }, 'yes'] } },
+        Resources: {
+          Maybe: { Type: 'X::Y::Z', Condition: 'IsOn' },
+          Always: { Type: 'X::Y::Z', DependsOn: 'Maybe' },
+        },
+      }),
+    );
+    expect(() => withConditions(info, {})).toThrow(
+      'Template format error: Unresolved resource dependencies [Maybe] in the Resources block of the template',
+    );
+    expect([...withConditions(info, { On: 'yes' }).resources.keys()]).toEqual(['Maybe', 'Always']);
   });
 });
 
@@ -81,6 +103,8 @@ describe('the real lane stack template (templates/ci/service-stack.yaml)', () =>
       UseRollingLane: false,
       UseServiceConnect: false,
       HasAlarmTopic: false,
+      LaneTargetGroupLive: false,
+      AlternateTargetGroupLive: false,
     });
   });
 

@@ -104,6 +104,18 @@ export function withConditions(
     }
     kept.set(id, r);
   }
+  // A DependsOn naming a resource that its condition leaves out is a template error: "Template format
+  // error: Unresolved resource dependencies [X] in the Resources block of the template" (CloudFormation
+  // resolves DependsOn before conditions drop resources; a Ref is safe only inside the Fn::If branch taken).
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html
+  const unresolved = [...kept.values()]
+    .flatMap((r) => r.explicitDependsOn ?? [])
+    .filter((d) => info.resources.has(d) && !kept.has(d));
+  if (unresolved.length) {
+    throw new Error(
+      `Template format error: Unresolved resource dependencies [${[...new Set(unresolved)].join(', ')}] in the Resources block of the template`,
+    );
+  }
   const resources = new Map<string, TemplateResource>();
   for (const [id, r] of kept) resources.set(id, { ...r, dependsOn: r.dependsOn.filter((d) => kept.has(d)) });
   const imports = new Map<string, TemplateInfo['imports'][number]>();

@@ -26,13 +26,14 @@ import { createHash } from 'node:crypto';
 import {
   type AlbHttpHeaderCondition,
   albRuleMatches,
+  checkAwsName,
+  checkServiceConnectDnsName,
   type DiscoveredInstance,
   ECS_SERVICE_NAME_ATTRIBUTE,
   exportName,
-  IPV4_ATTRIBUTE,
   isTraceRequested,
-  PORT_ATTRIBUTE,
   readLane,
+  SERVICE_CONNECT_NAME_RULES,
   TRACE_INSTANCE_HEADER,
   TRACE_REQUEST_HEADER,
 } from '@ecs-lanes/core';
@@ -40,12 +41,21 @@ import type { Clock } from '../clock.js';
 import { MAX_TEMPLATE_BODY_BYTES } from '../templates.js';
 import type { FakeApps } from './app-plane.js';
 import { handlerRequests } from './cfn-authorization.js';
-import { failedRuleAssertion, withConditions } from './conditions.js';
+import { laneRegistration } from './cloud-map-registration.js';
+import { evaluateConditions, failedRuleAssertion, withConditions } from './conditions.js';
+import { runBlueGreen } from './ecs-blue-green.js';
 import { DEFAULT_ELB_QUOTAS, type ElbQuotas, ruleQuotaError } from './elb-quotas.js';
 import { FaultPlan } from './faults.js';
 import { FakeIam } from './iam-principals.js';
 import { callAuthorization } from './iam-requests.js';
 import { generatedName, templateResolver } from './iam-roles.js';
+import {
+  forwardTargetGroups,
+  liveTargetGroup,
+  type ResolveScope,
+  resolveProperty,
+  type WeightedTargetGroup,
+} from './intrinsics.js';
 import { FakeLogs } from './logs.js';
 import { FakeSsm } from './ssm.js';
 import {
@@ -192,7 +202,10 @@ interface FakeRule {
   arn: string;
   priority: number;
   conditions: AlbHttpHeaderCondition[];
+  /** The target group requests go to (the heaviest of {@link forward}; '' when every weight is 0). */
   targetGroupArn: string;
+  /** The forward action: every target group with its weight. */
+  forward: WeightedTargetGroup[];
 }
 
 interface FakeListener {
@@ -220,6 +233,8 @@ interface FakeTaskDefinition {
   environment: { name: string; value: string }[];
   /** The first container's `Secrets` (`Name`/`ValueFrom`): what ECS reads at task start. */
   secrets: { name: string; valueFrom: string }[];
+  /** True when the essential container has a container health check (ECS reports it to Cloud Map). */
+  hasHealthCheck: boolean;
 }
 
 interface FakeDeployment {
@@ -243,6 +258,10 @@ interface FakeEcsService {
   serving?: string;
   targetGroupArn?: string;
   cloudMapServiceId?: string;
+  /** The port of the ServiceRegistries entry (containerPort or port), when one is configured. */
+  registryPort?: number;
+  /** The task definition serving in each target group (two during a blue/green deployment). */
+  servingByTg: Map<string, string>;
   port: number;
   deployments: FakeDeployment[];
   events: { message: string; createdAt: Date }[];
@@ -339,7 +358,14 @@ export class FakeAws {
   private readonly ecsServices = new Map<string, FakeEcsService>();
   private readonly cloudMap = new Map<
     string,
-    { id: string; arn: string; name: string; instances: Map<string, Record<string, string>> }
+    {
+      id: string;
+      arn: string;
+      name: string;
+      namespace: string;
+      instances: Map<string, Record<string, string>>;
+      health: Map<string, 'HEALTHY' | 'UNHEALTHY'>;
+    }
   >();
   private readonly alarms = new Map<string, { name: string; state: string }>();
   private readonly pipelines = new Map<string, FakePipeline>();
@@ -405,6 +431,7 @@ export class FakeAws {
       ListActionExecutions: (i) => this.listActionExecutions(i),
       // Cloud Map, CloudWatch, STS
       ListInstances: (i) => this.listInstances(i),
+      DiscoverInstances: (i) => this.discoverInstances(i),
       DescribeAlarms: (i) => this.describeAlarms(i),
       GetCallerIdentity: () => ({
         Account: this.account,
@@ -674,23 +701,21 @@ export class FakeAws {
     if (!lb) throw new TypeError(`fetch failed: getaddrinfo ENOTFOUND ${parsed.hostname}`);
     const listener = [...this.listeners.values()].find((l) => l.loadBalancerArn === lb.arn && l.port === 80);
     if (!listener) throw new TypeError('fetch failed: connect ECONNREFUSED');
-    const headers = Object.fromEntries(
-      Object.entries(init?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
-    );
-    const rule = [...listener.rules]
-      .sort((a, b) => a.priority - b.priority)
-      .find((r) => albRuleMatches(r.conditions, headers));
-    const tgArn = rule?.targetGroupArn ?? listener.defaultTargetGroupArn;
+    const tgArn = this.routeOnListener(listener, init?.headers ?? {}).targetGroupArn;
     const tg = this.targetGroups.get(tgArn);
     const healthy = tg ? [...tg.targets.values()].filter((s) => s === 'healthy').length : 0;
     if (!tg || healthy === 0) return respond(503, { message: 'Service Temporarily Unavailable' });
     const service = [...this.ecsServices.values()].find(
-      (s) => s.targetGroupArn === tgArn && s.status === 'ACTIVE' && s.serving,
+      (s) => s.status === 'ACTIVE' && s.servingByTg.has(tgArn),
     );
-    const td = service?.serving ? this.taskDefinitionByArn(service.serving) : undefined;
+    const servingTd = service?.servingByTg.get(tgArn);
+    const td = servingTd ? this.taskDefinitionByArn(servingTd) : undefined;
     if (!td) return respond(503, { message: 'Service Temporarily Unavailable' });
     const version = td.image.slice(td.image.lastIndexOf(':') + 1);
     const app = this.apps?.serviceOf(service!.name);
+    const headers = Object.fromEntries(
+      Object.entries(init?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+    );
     const report =
       app && isTraceRequested(headers[TRACE_REQUEST_HEADER])
         ? this.apps!.reportHeader(this, app.service, td.lane, readLane(headers.tracestate))
@@ -716,6 +741,41 @@ export class FakeAws {
       HealthStatus: 'HEALTHY' as const,
       Attributes,
     }));
+  }
+
+  /**
+   * Where the load balancer of `url` sends a request with these headers, as the ALB decides it: the rules
+   * "are evaluated in priority order, from the lowest value to the highest value", the first whose
+   * conditions all match wins, else the default action; a weighted forward goes to its heaviest group.
+   * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-update-rules.html
+   */
+  route(
+    url: string,
+    headers: Readonly<Record<string, string>> = {},
+  ): { priority?: number; targetGroupName: string } | undefined {
+    const lb = [...this.loadBalancers.values()].find((l) => l.dns === new URL(url).hostname);
+    const listener = lb
+      ? [...this.listeners.values()].find((l) => l.loadBalancerArn === lb.arn && l.port === 80)
+      : undefined;
+    if (!listener) return undefined;
+    const { rule, targetGroupArn } = this.routeOnListener(listener, headers);
+    return {
+      ...(rule ? { priority: rule.priority } : {}),
+      targetGroupName: this.targetGroups.get(targetGroupArn)?.name ?? '?',
+    };
+  }
+
+  private routeOnListener(
+    listener: FakeListener,
+    rawHeaders: Readonly<Record<string, string>>,
+  ): { rule?: FakeRule; targetGroupArn: string } {
+    const headers = Object.fromEntries(Object.entries(rawHeaders).map(([k, v]) => [k.toLowerCase(), v]));
+    const rule = [...listener.rules]
+      .sort((a, b) => a.priority - b.priority)
+      .find((r) => albRuleMatches(r.conditions, headers));
+    return rule
+      ? { rule, targetGroupArn: rule.targetGroupArn }
+      : { targetGroupArn: listener.defaultTargetGroupArn };
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -1351,7 +1411,15 @@ export class FakeAws {
       const { service } = serviceEnv('boot-sd-');
       const id = `srv-${this.id()}`;
       const arn = `arn:aws:servicediscovery:${this.region}:${this.account}:service/${id}`;
-      this.cloudMap.set(id, { id, arn, name: service, instances: new Map() });
+      const env = serviceEnv('boot-sd-').env;
+      this.cloudMap.set(id, {
+        id,
+        arn,
+        name: service,
+        namespace: `${env}.local`,
+        instances: new Map(),
+        health: new Map(),
+      });
       this.setExports(stack, { CloudMapServiceId: id, CloudMapServiceArn: arn });
     } else if (name.startsWith('boot-log-')) {
       const { service, env } = serviceEnv('boot-log-');
@@ -1456,7 +1524,7 @@ export class FakeAws {
           delete: async (_stack, arn) => {
             await this.clock.sleep(this.latencies.resource);
             const user = [...this.listeners.values()].some((l) =>
-              l.rules.some((r) => r.targetGroupArn === arn),
+              l.rules.some((r) => r.forward.some((g) => g.targetGroupArn === arn)),
             );
             if (user)
               throw new ResourceFailure(
@@ -1474,6 +1542,10 @@ export class FakeAws {
             await this.clock.sleep(this.latencies.resource / 2);
             const container = containerOf(resource.properties, params);
             const family = params.TaskFamily ?? 'task';
+            const containers = resource.properties.ContainerDefinitions;
+            const hasHealthCheck =
+              Array.isArray(containers) &&
+              containers.some((c) => (c as Record<string, unknown>).HealthCheck !== undefined);
             const revisions = this.taskDefinitions.get(family) ?? [];
             const revision = (revisions.at(-1)?.revision ?? 0) + 1;
             const arn = `arn:aws:ecs:${this.region}:${this.account}:task-definition/${family}:${revision}`;
@@ -1485,6 +1557,7 @@ export class FakeAws {
               lane: params.LaneName ?? '',
               status: 'ACTIVE',
               ...container,
+              hasHealthCheck,
             });
             this.taskDefinitions.set(family, revisions);
             return arn;
@@ -1496,8 +1569,8 @@ export class FakeAws {
         };
       case 'AWS::ECS::Service':
         return {
-          apply: (stack, params, _resource, physicalId, rollingBack) =>
-            this.applyEcsService(stack, params, physicalId, rollingBack),
+          apply: (stack, params, resource, physicalId, rollingBack) =>
+            this.applyEcsService(stack, params, physicalId, rollingBack, resource),
           delete: (_stack, arn) => this.deleteEcsService(arn),
         };
       case 'AWS::ElasticLoadBalancingV2::ListenerRule':
@@ -1569,11 +1642,33 @@ export class FakeAws {
     return this.badImages.has(image) || this.badImages.has(image.slice(image.lastIndexOf(':') + 1));
   }
 
+  /** How the stack's resource properties resolve (parameters, conditions, resources, imports). */
+  private scopeOf(stack: FakeStack, params: Record<string, string>): ResolveScope {
+    const info = stack.state?.info;
+    return {
+      params,
+      conditions: info ? evaluateConditions(info, params) : new Map(),
+      resource: (id) => stack.resources.get(id)?.physicalId,
+      importValue: (name) => this.exportValue(name),
+      region: this.region,
+    };
+  }
+
+  /** True when a listener's default action or a rule's forward action (any weight) names the target group. */
+  private targetGroupInUse(arn: string): boolean {
+    return [...this.listeners.values()].some(
+      (l) =>
+        l.defaultTargetGroupArn === arn ||
+        l.rules.some((r) => r.forward.some((g) => g.targetGroupArn === arn)),
+    );
+  }
+
   private async applyEcsService(
     stack: FakeStack,
     params: Record<string, string>,
     physicalId: string | undefined,
     rollingBack: boolean,
+    resource: TemplateResource,
   ): Promise<string> {
     const cluster = params.ClusterName ?? 'default';
     if (!this.clusters.has(cluster))
@@ -1593,6 +1688,47 @@ export class FakeAws {
         `Resource handler returned message: "Creation of service was not idempotent." (HandlerErrorCode: InvalidRequest)`,
       );
     }
+    const scope = this.scopeOf(stack, params);
+    const props = resolveProperty(resource.properties, scope) as Record<string, unknown>;
+    const invalid = (message: string) =>
+      new ResourceFailure(
+        'Service',
+        `Resource handler returned message: "Invalid request provided: ${message}" (HandlerErrorCode: InvalidRequest)`,
+      );
+    const lb = (props.LoadBalancers as Record<string, unknown>[] | undefined)?.[0];
+    const advanced = lb?.AdvancedConfiguration as Record<string, unknown> | undefined;
+    // CreateService: "The target group with targetGroupArn ... does not have an associated load balancer"
+    // unless a listener or a rule forwards to it (a forward with weight 0 associates it too). The error as
+    // ECS returns it: aws-cdk#1160 (https://github.com/aws/aws-cdk/issues/1160); the ALB guide attaches the
+    // target group to a listener before the service:
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb.html
+    for (const tg of [lb?.TargetGroupArn, advanced?.AlternateTargetGroupArn]) {
+      if (typeof tg === 'string' && !this.targetGroupInUse(tg)) {
+        throw invalid(
+          `The target group with targetGroupArn ${tg} does not have an associated load balancer.`,
+        );
+      }
+    }
+    // Service Connect names: discoveryName up to 64 characters, each dnsName label up to 63.
+    // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectService.html
+    const connect = props.ServiceConnectConfiguration as
+      | { Services?: { DiscoveryName?: string; ClientAliases?: { DnsName?: string }[] }[] }
+      | undefined;
+    for (const sc of connect?.Services ?? []) {
+      const problem =
+        checkAwsName(SERVICE_CONNECT_NAME_RULES.discoveryName, sc.DiscoveryName ?? '') ??
+        (sc.ClientAliases ?? []).map((a) => checkServiceConnectDnsName(a.DnsName ?? '')).find(Boolean);
+      if (sc.DiscoveryName !== undefined && problem) throw invalid(problem);
+    }
+    // ServiceRegistries: containerName/containerPort or port, not both.
+    // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceRegistry.html
+    const registry = (props.ServiceRegistries as Record<string, unknown>[] | undefined)?.[0];
+    if (registry?.Port !== undefined && registry.ContainerPort !== undefined) {
+      throw invalid(
+        'You cannot specify both a port and a containerName/containerPort for a service registry.',
+      );
+    }
+    const registryPort = registry?.ContainerPort ?? registry?.Port;
     if (svc?.status !== 'ACTIVE') {
       svc = {
         cluster,
@@ -1602,16 +1738,19 @@ export class FakeAws {
         desiredCount: desired,
         deployments: [],
         events: [],
+        servingByTg: new Map(),
         port: Number(params.ContainerPort ?? 8080),
         createdAt: new Date(this.clock.now()),
       };
-      const tg = this.laneTargetGroup(stack, params);
+      const tg =
+        typeof lb?.TargetGroupArn === 'string' ? lb.TargetGroupArn : this.laneTargetGroup(stack, params);
       if (tg) svc.targetGroupArn = tg;
       const sd = this.exportValue(`${params.SdStackName}:CloudMapServiceId`);
       if (sd) svc.cloudMapServiceId = sd;
       this.ecsServices.set(key, svc);
       this.effect('create-service', name);
     }
+    svc.registryPort = registryPort === undefined ? undefined : Number(registryPort);
     svc.desiredCount = desired;
     if (svc.serving === taskDefinition) return svc.arn;
     for (const d of svc.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
@@ -1627,55 +1766,150 @@ export class FakeAws {
     svc.deployments.unshift(deployment);
     await this.clock.sleep(this.latencies.rollout);
     const image = this.taskDefinitionByArn(taskDefinition)?.image ?? '';
-    if (this.isBadImage(image) && !rollingBack) {
+    const fail = (reason: string, message: string) => {
       deployment.rolloutState = 'FAILED';
-      deployment.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
+      deployment.rolloutStateReason = reason;
       deployment.status = 'INACTIVE';
       svc.events.unshift({
-        message: `(service ${name}) deployment ${deployment.id} deployment failed: tasks failed to start.`,
+        message: `(service ${name}) deployment ${deployment.id} deployment failed: ${reason}`,
         createdAt: new Date(this.clock.now()),
       });
-      // The circuit breaker rolls back to the last completed deployment, which keeps serving.
       const previous = svc.deployments.find((d) => d !== deployment && d.rolloutState === 'COMPLETED');
       if (previous) previous.status = 'PRIMARY';
       svc.deployments = svc.deployments.filter((d) => d !== deployment);
-      this.effect('circuit-breaker', name);
-      throw new ResourceFailure(
+      return new ResourceFailure(
         'Service',
-        `Resource handler returned message: "Error occurred during operation 'ECS Deployment Circuit Breaker was triggered'." (RequestToken: ${this.id()}, HandlerErrorCode: GeneralServiceException)`,
+        `Resource handler returned message: "${message}" (RequestToken: ${this.id()}, HandlerErrorCode: GeneralServiceException)`,
         svc.arn,
       );
+    };
+    if (this.isBadImage(image) && !rollingBack) {
+      // The circuit breaker rolls back to the last completed deployment, which keeps serving.
+      this.effect('circuit-breaker', name);
+      throw fail(
+        'ECS deployment circuit breaker: tasks failed to start.',
+        "Error occurred during operation 'ECS Deployment Circuit Breaker was triggered'.",
+      );
+    }
+    const strategy = (props.DeploymentConfiguration as Record<string, unknown> | undefined)?.Strategy;
+    if (strategy === 'BLUE_GREEN' && svc.serving && advanced && svc.targetGroupArn) {
+      const outcome = await this.blueGreen(stack, svc, taskDefinition, props, advanced, scope);
+      if (outcome.status === 'FAILED') throw fail(outcome.reason, outcome.reason);
+    } else {
+      this.registerTasks(svc, taskDefinition);
     }
     deployment.rolloutState = 'COMPLETED';
     deployment.runningCount = desired;
     svc.deployments = [deployment];
     svc.serving = taskDefinition;
-    this.registerTasks(svc);
     this.effect('service-stable', `${name}@${image}`);
     return svc.arn;
   }
 
-  private registerTasks(svc: FakeEcsService): void {
-    const tg = svc.targetGroupArn ? this.targetGroups.get(svc.targetGroupArn) : undefined;
+  /** An ECS-native blue/green deployment of `svc` to `taskDefinition` (see ecs-blue-green.ts). */
+  private async blueGreen(
+    stack: FakeStack,
+    svc: FakeEcsService,
+    taskDefinition: string,
+    props: Record<string, unknown>,
+    advanced: Record<string, unknown>,
+    scope: ResolveScope,
+  ) {
+    const ruleByArn = (arn: string) =>
+      [...this.listeners.values()].flatMap((l) => l.rules).find((r) => r.arn === arn);
+    const config = props.DeploymentConfiguration as Record<string, unknown>;
+    const hookSpec = (config.LifecycleHooks as Record<string, unknown>[] | undefined)?.find((h) =>
+      (h.LifecycleStages as string[] | undefined)?.includes('POST_TEST_TRAFFIC_SHIFT'),
+    );
+    const hookId = (hookSpec?.HookTargetArn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.[
+      'Fn::GetAtt'
+    ]?.[0];
+    const hookResource = hookId ? stack.state?.info.resources.get(hookId) : undefined;
+    const hookProps = hookResource
+      ? (resolveProperty(hookResource.properties, scope) as Record<string, unknown>)
+      : undefined;
+    const code = (hookProps?.Code as { ZipFile?: string } | undefined)?.ZipFile;
+    const environment = (hookProps?.Environment as { Variables?: Record<string, string> } | undefined)
+      ?.Variables;
+    const outcome = await runBlueGreen(
+      {
+        forwardOf: (arn) => ruleByArn(arn)?.forward ?? [],
+        setForward: (arn, forward) => {
+          const rule = ruleByArn(arn);
+          if (!rule) return;
+          rule.forward = forward.map((g) => ({ ...g }));
+          rule.targetGroupArn = liveTargetGroup(rule.forward) ?? '';
+        },
+        startTasks: (tg) => this.registerTasks(svc, taskDefinition, tg),
+        stopTasks: (tg) => {
+          const group = this.targetGroups.get(tg);
+          if (group)
+            for (const [id] of group.targets) if (id.startsWith(`${svc.name}/`)) group.targets.delete(id);
+          svc.servingByTg.delete(tg);
+        },
+        // The hook's own requests, recorded with where the listener sent them (what it really tested).
+        fetch: (url, init) => {
+          this.effect(
+            'hook-request',
+            `${svc.name}:${this.route(url, init?.headers)?.targetGroupName ?? '?'}`,
+          );
+          return this.fetch(url, init);
+        },
+        sleep: (ms) => this.clock.sleep(ms),
+        effect: (what, name) => this.effect(what, name.replace(/arn:[^>]*targetgroup\/([^/]+)\/\w+/, '$1')),
+      },
+      {
+        serviceName: svc.name,
+        productionRuleArn: String(advanced.ProductionListenerRule),
+        testRuleArn: String(advanced.TestListenerRule),
+        targetGroups: [svc.targetGroupArn!, String(advanced.AlternateTargetGroupArn)],
+        ...(code && environment ? { hook: { code, environment } } : {}),
+        bakeMs: Number((config.BakeTimeInMinutes as string | undefined) ?? 0) * 60_000,
+        hookRetryMs: 15_000,
+      },
+    );
+    return outcome;
+  }
+
+  /** Starts the service's tasks of `taskDefinition` in `targetGroupArn` (its own by default) and in Cloud Map. */
+  private registerTasks(
+    svc: FakeEcsService,
+    taskDefinition: string,
+    targetGroupArn = svc.targetGroupArn,
+  ): void {
+    const tg = targetGroupArn ? this.targetGroups.get(targetGroupArn) : undefined;
     const ips = Array.from({ length: svc.desiredCount }, () => {
       const n = this.counter++;
       return `10.0.${(n >> 8) & 255}.${n & 255}`;
     });
-    if (tg) {
+    if (tg && targetGroupArn) {
       for (const [id] of tg.targets) if (id.startsWith(`${svc.name}/`)) tg.targets.delete(id);
       for (const ip of ips) tg.targets.set(`${svc.name}/${ip}`, 'healthy');
+      svc.servingByTg.set(targetGroupArn, taskDefinition);
     }
     const sd = svc.cloudMapServiceId ? this.cloudMap.get(svc.cloudMapServiceId) : undefined;
     if (sd) {
       for (const [id, attrs] of sd.instances)
-        if (attrs[ECS_SERVICE_NAME_ATTRIBUTE] === svc.name) sd.instances.delete(id);
-      for (const ip of ips) {
-        sd.instances.set(this.id('task-'), {
-          [ECS_SERVICE_NAME_ATTRIBUTE]: svc.name,
-          [IPV4_ATTRIBUTE]: ip,
-          [PORT_ATTRIBUTE]: String(svc.port),
+        if (attrs[ECS_SERVICE_NAME_ATTRIBUTE] === svc.name) {
+          sd.instances.delete(id);
+          sd.health.delete(id);
+        }
+      const td = this.taskDefinitionByArn(taskDefinition);
+      ips.forEach((ip, i) => {
+        const id = this.id('task-');
+        const { attributes, health } = laneRegistration({
+          ip,
+          availabilityZone: `${this.region}${'ab'[i % 2]}`,
+          region: this.region,
+          serviceName: svc.name,
+          clusterName: svc.cluster,
+          taskDefinitionFamily: td?.family ?? '',
+          ...(svc.registryPort !== undefined ? { port: svc.registryPort } : {}),
+          healthCheck: td?.hasHealthCheck ?? false,
         });
-      }
+        sd.instances.set(id, attributes);
+        sd.health.set(id, health);
+      });
     }
   }
 
@@ -1684,16 +1918,24 @@ export class FakeAws {
     if (!svc) return;
     svc.status = 'DRAINING';
     svc.desiredCount = 0;
-    const tg = svc.targetGroupArn ? this.targetGroups.get(svc.targetGroupArn) : undefined;
-    if (tg) for (const [id] of tg.targets) if (id.startsWith(`${svc.name}/`)) tg.targets.set(id, 'draining');
+    const groups = [...svc.servingByTg.keys()]
+      .map((a) => this.targetGroups.get(a))
+      .filter((t) => t !== undefined);
+    for (const tg of groups)
+      for (const [id] of tg.targets) if (id.startsWith(`${svc.name}/`)) tg.targets.set(id, 'draining');
     await this.clock.sleep(this.latencies.drain);
-    if (tg) for (const [id] of tg.targets) if (id.startsWith(`${svc.name}/`)) tg.targets.delete(id);
+    for (const tg of groups)
+      for (const [id] of tg.targets) if (id.startsWith(`${svc.name}/`)) tg.targets.delete(id);
     const sd = svc.cloudMapServiceId ? this.cloudMap.get(svc.cloudMapServiceId) : undefined;
     if (sd)
       for (const [id, attrs] of sd.instances)
-        if (attrs[ECS_SERVICE_NAME_ATTRIBUTE] === svc.name) sd.instances.delete(id);
+        if (attrs[ECS_SERVICE_NAME_ATTRIBUTE] === svc.name) {
+          sd.instances.delete(id);
+          sd.health.delete(id);
+        }
     svc.status = 'INACTIVE';
     svc.serving = undefined;
+    svc.servingByTg.clear();
     svc.deployments = [];
     this.ecsServices.delete(`${svc.cluster}/${svc.name}`);
     this.effect('delete-service', svc.name);
@@ -1713,11 +1955,11 @@ export class FakeAws {
         'ListenerRule',
         `Resource handler returned message: "One or more listeners not found" (HandlerErrorCode: NotFound)`,
       );
-    // The rule's own properties say which priority parameter, which conditions and which target group.
+    // The rule's own properties say which priority parameter, which conditions and which target groups.
     const priority = Number(resolveValue(resource.properties.Priority, params));
-    const tgLogicalId = forwardTargetOf(resource.properties.Actions);
-    const tg = tgLogicalId ? stack.resources.get(tgLogicalId)?.physicalId : undefined;
-    if (!tg) throw new ResourceFailure('ListenerRule', 'the target group of the rule does not exist');
+    const forward = forwardTargetGroups(resource.properties.Actions, this.scopeOf(stack, params));
+    if (forward.length === 0 || forward.some((g) => !this.targetGroups.has(g.targetGroupArn)))
+      throw new ResourceFailure('ListenerRule', 'the target group of the rule does not exist');
     const conditions = headerConditionsOf(resource.properties.Conditions, params);
     const clash = listener.rules.find((r) => r.priority === priority && r.arn !== physicalId);
     if (!Number.isInteger(priority) || priority < 1 || priority > 50_000 || clash) {
@@ -1731,7 +1973,13 @@ export class FakeAws {
     const existing = physicalId ? listener.rules.find((r) => r.arn === physicalId) : undefined;
     const quota = ruleQuotaError(
       [...this.listeners.values()].filter((l) => l.loadBalancerArn === listener.loadBalancerArn),
-      { targetGroupArn: tg, ...(existing ? { replaces: existing.arn } : {}) },
+      {
+        // The lane's own group counts against the quota even while its weight is 0.
+        targetGroupArn:
+          forward.find((g) => g.targetGroupArn !== listener.defaultTargetGroupArn)?.targetGroupArn ??
+          forward[0]!.targetGroupArn,
+        ...(existing ? { replaces: existing.arn } : {}),
+      },
       this.elbQuotas,
     );
     if (quota) {
@@ -1741,13 +1989,29 @@ export class FakeAws {
       );
     }
     if (existing) {
+      // An update rewrites the rule from the template: its priority through SetRulePriorities, its
+      // conditions and actions through ModifyRule (whatever ECS had set is replaced).
+      // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SetRulePriorities.html
+      if (existing.priority !== priority)
+        this.effect('set-rule-priorities', `${params.LaneName}@${priority}`);
       existing.priority = priority;
       existing.conditions = conditions;
-      existing.targetGroupArn = tg;
+      existing.forward = forward;
+      existing.targetGroupArn = liveTargetGroup(forward) ?? '';
+      this.effect(
+        'modify-rule',
+        `${params.LaneName}@${priority}:${this.targetGroups.get(existing.targetGroupArn)?.name ?? '-'}`,
+      );
       return existing.arn;
     }
     const arn = `${listener.arn.replace(':listener/', ':listener-rule/')}/${this.id()}`;
-    listener.rules.push({ arn, priority, conditions, targetGroupArn: tg });
+    listener.rules.push({
+      arn,
+      priority,
+      conditions,
+      forward,
+      targetGroupArn: liveTargetGroup(forward) ?? '',
+    });
     this.effect('create-rule', `${params.LaneName}@${priority}`);
     return arn;
   }
@@ -1767,7 +2031,16 @@ export class FakeAws {
           Priority: String(r.priority),
           IsDefault: false,
           Conditions: r.conditions,
-          Actions: [{ Type: 'forward', TargetGroupArn: r.targetGroupArn }],
+          // As ELB answers: a weighted forward carries ForwardConfig; a single group also TargetGroupArn.
+          Actions: [
+            {
+              Type: 'forward',
+              ...(r.forward.length === 1 ? { TargetGroupArn: r.forward[0]!.targetGroupArn } : {}),
+              ForwardConfig: {
+                TargetGroups: r.forward.map((g) => ({ TargetGroupArn: g.targetGroupArn, Weight: g.weight })),
+              },
+            },
+          ],
         })),
         {
           RuleArn: `${listener.arn}/default`,
@@ -1843,6 +2116,31 @@ export class FakeAws {
     const sd = this.cloudMap.get(input.ServiceId as string);
     if (!sd) throw new FakeAwsError('ServiceNotFound', `Service not found: ${String(input.ServiceId)}`);
     return { Instances: [...sd.instances].map(([Id, Attributes]) => ({ Id, Attributes })) };
+  }
+
+  /**
+   * DiscoverInstances: by namespace name and service name, filtered by `HealthStatus` (HEALTHY by default;
+   * ALL; HEALTHY_OR_ELSE_ALL returns every instance when none is healthy).
+   * https://docs.aws.amazon.com/cloud-map/latest/api/API_DiscoverInstances.html
+   */
+  private discoverInstances(input: Record<string, unknown>) {
+    const sd = [...this.cloudMap.values()].find(
+      (s) => s.name === input.ServiceName && s.namespace === input.NamespaceName,
+    );
+    if (!sd)
+      throw new FakeAwsError('NamespaceNotFound', `Namespace not found: ${String(input.NamespaceName)}`);
+    const all = [...sd.instances].map(([InstanceId, Attributes]) => ({
+      InstanceId,
+      NamespaceName: sd.namespace,
+      ServiceName: sd.name,
+      HealthStatus: sd.health.get(InstanceId) ?? 'UNKNOWN',
+      Attributes,
+    }));
+    const filter = (input.HealthStatus as string | undefined) ?? 'HEALTHY';
+    const healthy = all.filter((i) => i.HealthStatus === 'HEALTHY');
+    const Instances =
+      filter === 'ALL' ? all : filter === 'HEALTHY_OR_ELSE_ALL' ? (healthy.length ? healthy : all) : healthy;
+    return { Instances };
   }
 
   private describeAlarms(input: Record<string, unknown>) {
@@ -2064,24 +2362,6 @@ function resolveValue(node: unknown, params: Readonly<Record<string, string>>): 
     return missing ? undefined : out;
   }
   return undefined;
-}
-
-/** The logical id of the target group a rule forwards to (the heaviest of a weighted forward). */
-function forwardTargetOf(actions: unknown): string | undefined {
-  const forward = Array.isArray(actions)
-    ? (actions as Record<string, unknown>[]).find((a) => a.Type === 'forward')
-    : undefined;
-  if (!forward) return undefined;
-  const refOf = (n: unknown) =>
-    n && typeof n === 'object' && typeof (n as { Ref?: unknown }).Ref === 'string'
-      ? (n as { Ref: string }).Ref
-      : undefined;
-  if (forward.TargetGroupArn !== undefined) return refOf(forward.TargetGroupArn);
-  const groups =
-    (forward.ForwardConfig as { TargetGroups?: { TargetGroupArn?: unknown; Weight?: number }[] })
-      ?.TargetGroups ?? [];
-  const heaviest = [...groups].sort((a, b) => (b.Weight ?? 1) - (a.Weight ?? 1))[0];
-  return heaviest ? refOf(heaviest.TargetGroupArn) : undefined;
 }
 
 /** A rule's http-header conditions with parameter references resolved. */

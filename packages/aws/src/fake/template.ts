@@ -24,7 +24,12 @@ export interface TemplateResource {
   readonly properties: Readonly<Record<string, unknown>>;
   /** Logical ids of the resources it depends on. */
   readonly dependsOn: readonly string[];
-  /** Parameters it references. */
+  /** Logical ids named in its `DependsOn` attribute (a subset of {@link dependsOn}). */
+  readonly explicitDependsOn?: readonly string[];
+  /**
+   * Parameters it references, directly or through the conditions of an `Fn::If` in its properties (a change
+   * of such a parameter changes the resource).
+   */
   readonly parameters: readonly string[];
   /** The exports it imports. */
   readonly imports: readonly TemplateImport[];
@@ -127,7 +132,15 @@ export function readTemplate(body: string): TemplateInfo {
       ...(r.Condition !== undefined ? { condition: r.Condition } : {}),
       properties: r.Properties ?? {},
       dependsOn: [...new Set([...explicit, ...refs.filter((n) => names.has(n) && n !== logicalId)])],
-      parameters: [...new Set(refs.filter((n) => parameters.has(n)))],
+      ...(explicit.length ? { explicitDependsOn: explicit } : {}),
+      parameters: [
+        ...new Set([
+          ...refs.filter((n) => parameters.has(n)),
+          ...conditionParameters(collectIfConditions(r.Properties), doc.Conditions ?? {}).filter((n) =>
+            parameters.has(n),
+          ),
+        ]),
+      ],
       imports,
     });
   }
@@ -140,6 +153,41 @@ export function readTemplate(body: string): TemplateInfo {
     imports: unique([...allImports, ...outputImports]),
     outputImports,
   };
+}
+
+/** The condition names of every `Fn::If` in `node`. */
+function collectIfConditions(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) for (const n of node) collectIfConditions(n, out);
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'Fn::If' && Array.isArray(value) && typeof value[0] === 'string') out.push(value[0]);
+      collectIfConditions(value, out);
+    }
+  }
+  return out;
+}
+
+/** The parameters the named conditions read, following `Condition` references between conditions. */
+function conditionParameters(names: readonly string[], conditions: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name) || !(name in conditions)) return;
+    seen.add(name);
+    const walk = (node: unknown) => {
+      if (Array.isArray(node)) for (const n of node) walk(n);
+      else if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'Ref' && typeof value === 'string') out.push(value);
+          else if (key === 'Condition' && typeof value === 'string') visit(value);
+          else walk(value);
+        }
+      }
+    };
+    walk(conditions[name]);
+  };
+  for (const n of names) visit(n);
+  return out;
 }
 
 function unique(imports: readonly TemplateImport[]): TemplateImport[] {
