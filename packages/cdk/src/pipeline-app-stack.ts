@@ -391,6 +391,9 @@ export class PipelineAppStack extends Stack {
       Effect: 'Allow',
       Action: [
         'cloudformation:ListExports',
+        // Listing the environment's stacks (no stack name: Resource "*") counts its lanes against the policy in
+        // lanes.yaml (most lanes per service and environment) before a deploy changes anything.
+        'cloudformation:DescribeStacks',
         'elasticloadbalancing:DescribeRules',
         'elasticloadbalancing:DescribeListeners',
         'elasticloadbalancing:DescribeTargetGroups',

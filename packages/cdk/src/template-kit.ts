@@ -125,6 +125,11 @@ export function acknowledge(construct: IConstruct, id: string, reason: string): 
   Validations.of(construct).acknowledge({ id, reason });
 }
 
+/** A piece of text: `Fn::Sub` only when it references a variable (cfn-lint W1020: a Sub without variables). */
+function literal(text: string): string {
+  return text.includes('${') ? Fn.sub(text) : text;
+}
+
 /**
  * `arn:{partition}:{service}:{region}:{account}:{resource}`. `${Name}` placeholders in `resource` are
  * `Fn::Sub` references to parameters (or `vars`, joined in so cdk-nag can name the finding).
@@ -138,8 +143,8 @@ export function arn(service: string, resource: string, vars?: Record<string, str
     const name = m[1]!;
     if (!(name in vars)) continue;
     const [before, after] = rest.split(m[0]);
-    parts.push(Fn.sub(before ?? ''), vars[name]!);
+    parts.push(literal(before ?? ''), vars[name]!);
     rest = after ?? '';
   }
-  return Fn.join('', [Fn.sub(head), ...parts, Fn.sub(rest)]);
+  return Fn.join('', [Fn.sub(head), ...parts, literal(rest)].filter((p) => p !== ''));
 }

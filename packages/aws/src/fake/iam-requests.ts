@@ -65,6 +65,17 @@ export function callAuthorization(
       },
     ],
   });
+  const ssm = (action: string, names: readonly string[]): CallAuthorization => ({
+    errorCode: 'AccessDeniedException',
+    requests: names.map((n) => ({
+      action: `ssm:${action}`,
+      resource: `arn:aws:ssm:${region}:${account}:parameter${n.startsWith('/') ? '' : '/'}${n}`,
+    })),
+  });
+  const logs = (action: string, group: string): CallAuthorization => ({
+    errorCode: 'AccessDeniedException',
+    requests: [{ action: `logs:${action}`, resource: `arn:aws:logs:${region}:${account}:log-group:${group}` }],
+  });
   switch (operation) {
     // "No permissions are required to perform this operation."
     // https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
@@ -73,6 +84,8 @@ export function callAuthorization(
     case 'DescribeStacks':
     case 'DescribeStackEvents':
     case 'DescribeStackResources':
+    case 'GetTemplate':
+    case 'GetStackPolicy':
     case 'DeleteStack':
     case 'UpdateTerminationProtection':
     case 'SetStackPolicy':
@@ -136,6 +149,30 @@ export function callAuthorization(
             resource: `arn:aws:cloudwatch:${region}:${account}:alarm:${String(input.AlarmNamePrefix ?? '')}*`,
           },
         ],
+      };
+    // Parameter Store: the resource is the parameter, `parameter` + its name (which starts with "/"); for a path
+    // query the path itself. https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html
+    // and https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html
+    case 'GetParametersByPath':
+      return ssm('GetParametersByPath', [String(input.Path ?? '')]);
+    case 'GetParameters':
+      return ssm('GetParameters', (input.Names as string[] | undefined) ?? []);
+    case 'PutParameter':
+    case 'DeleteParameter':
+      return ssm(operation, [String(input.Name ?? '')]);
+    // CloudWatch Logs: the log group (`log-group:{name}`).
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html
+    case 'CreateLogGroup':
+    case 'DescribeLogStreams':
+    case 'FilterLogEvents':
+      return logs(operation, String(input.logGroupName ?? ''));
+    case 'StartLiveTail':
+      return {
+        errorCode: 'AccessDeniedException',
+        requests: ((input.logGroupIdentifiers as string[] | undefined) ?? []).map((g) => ({
+          action: 'logs:StartLiveTail',
+          resource: g.startsWith('arn:') ? g : `arn:aws:logs:${region}:${account}:log-group:${g}`,
+        })),
       };
     default:
       throw new Error(`the fake does not know how IAM authorizes ${operation}: add it to iam-requests.ts`);
