@@ -396,16 +396,13 @@ export class LaneServiceStack extends Stack {
       actions: [weighted],
     });
     testRule.cfnOptions.condition = useBlueGreen;
-    // cfn-lint W1030 reads the parameters' MinValue 0 as a possible priority. 0 means "no rule" (the baseline
-    // lane); the rules' Conditions are false then, so no rule is ever created with it.
-    for (const rule of [laneRule, prodRule, testRule]) {
-      rule.addMetadata('cfn-lint', {
-        config: {
-          ignore_checks: ['W1030'],
-          ignore_reasons: { W1030: 'priority 0 only for the baseline lane, whose rule Condition is false' },
-        },
-      });
-    }
+    // cfn-lint W1030 reads the priority parameters' MinValue 0 as a possible rule priority. 0 means "no rule"
+    // (the baseline lane, or a rolling lane's test rule): the rules' Conditions are false then, so no rule is ever
+    // created with it. cfn-lint reports this on the parameter, so the suppression is template-wide, for W1030 only.
+    this.templateOptions.metadata = {
+      ...this.templateOptions.metadata,
+      'cfn-lint': { config: { ignore_checks: ['W1030'] } },
+    };
     for (const rule of [prodRule, testRule]) {
       acknowledge(
         rule,
