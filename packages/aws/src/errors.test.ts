@@ -114,7 +114,8 @@ describe('AWS errors, explained', () => {
     );
     expect(result.outcome).toBe('created');
     expect(progress.some((m) => /was taken by a concurrent deploy; allocating again/.test(m))).toBe(true);
-    expect(w.fake.stack('app-orders-dev-gray')?.status).toBe('CREATE_COMPLETE');
+    // Created, then its lane traffic shifted from the baseline: an update (docs/deploy-order.md).
+    expect(w.fake.stack('app-orders--dev-gray')?.status).toBe('UPDATE_COMPLETE');
   });
 
   it.each([

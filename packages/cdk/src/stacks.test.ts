@@ -485,9 +485,9 @@ describe('pipelines', () => {
       Variables: [
         Match.objectLike({ Name: 'lane', DefaultValue: { Ref: 'BaselineLane' } }),
         Match.objectLike({ Name: 'branch', DefaultValue: { Ref: 'AppBranch' } }),
-        Match.objectLike({ Name: 'commit', DefaultValue: 'tip' }),
         Match.objectLike({ Name: 'ttl', DefaultValue: 'default' }),
         Match.objectLike({ Name: 'owner', DefaultValue: 'unknown' }),
+        Match.objectLike({ Name: 'commit', DefaultValue: 'tip' }),
       ],
       Stages: [
         Match.objectLike({ Name: 'Source' }),

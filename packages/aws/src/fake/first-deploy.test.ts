@@ -67,7 +67,7 @@ describe('item 1: a rolling lane is created rule first, and gets traffic only on
       (e: Error) => e,
     );
     expect(String(error?.message)).toMatch(/ROLLBACK_COMPLETE/);
-    const reasons = w.fake.stackEvents('app-orders-dev-gray').map((e) => e.ResourceStatusReason ?? '');
+    const reasons = w.fake.stackEvents('app-orders--dev-gray').map((e) => e.ResourceStatusReason ?? '');
     expect(reasons.some((r) => /does not have an associated load balancer/.test(r))).toBe(true);
   });
 
@@ -90,7 +90,7 @@ describe('item 1: a rolling lane is created rule first, and gets traffic only on
     expect(effects.slice(0, stable).some((e) => e.what === 'modify-rule' && /gray-tg$/.test(e.name))).toBe(
       false,
     );
-    expect(w.fake.stack('app-orders-dev-gray')?.parameters.LiveTargetGroup).toBe('lane');
+    expect(w.fake.stack('app-orders--dev-gray')?.parameters.LiveTargetGroup).toBe('lane');
     const res = await w.fake.fetch(`${result.url}/`, {
       headers: { tracestate: withLane(undefined, 'gray') },
     });
@@ -104,9 +104,9 @@ describe('item 1: a rolling lane is created rule first, and gets traffic only on
     await target.deploy({ service: 'orders', env: 'dev', lane: 'gray', branch: 'feat' });
     const ctx = w.context();
     // A redeploy that would put the rule back to default (as at create time) routes gray to the baseline.
-    const stack = w.fake.stack('app-orders-dev-gray')!;
+    const stack = w.fake.stack('app-orders--dev-gray')!;
     await ctx.stacks.deploy({
-      stackName: 'app-orders-dev-gray',
+      stackName: 'app-orders--dev-gray',
       templateBody: laneStackTemplate(),
       parameters: { ...stack.parameters, LiveTargetGroup: 'default' },
       tags: stack.tags,
@@ -256,15 +256,15 @@ describe('item 10: switching a lane between rolling and blue/green', () => {
       clock: w.clock,
       fetch: w.fake.fetch,
     });
-    const image = w.fake.stack('app-web-dev-gray')!.parameters.ImageUri!;
+    const image = w.fake.stack('app-web--dev-gray')!.parameters.ImageUri!;
     await deployLaneStack(ctx, { service: 'web', lane: 'gray', branch: 'b', imageUri: image });
     const back = createAwsContext({ ...w.options });
     await deployLaneStack(back, { service: 'web', lane: 'gray', branch: 'c', imageUri: image });
     const reasons = w.fake
-      .stackEvents('app-web-dev-gray')
+      .stackEvents('app-web--dev-gray')
       .map((e) => `${e.ResourceStatus} ${e.ResourceStatusReason ?? ''}`);
     expect(reasons.filter((r) => /currently in use|UPDATE_FAILED|ROLLBACK/.test(r))).toEqual([]);
-    expect(w.fake.stack('app-web-dev-gray')?.status).toBe('UPDATE_COMPLETE');
+    expect(w.fake.stack('app-web--dev-gray')?.status).toBe('UPDATE_COMPLETE');
     expect(w.fake.listenerRules(listenerOf(w, 'web').arn)).toHaveLength(1);
   });
 });
