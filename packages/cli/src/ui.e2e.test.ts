@@ -88,6 +88,21 @@ describe('lanes ui in Chromium', () => {
       await page.screenshot({ path: process.env.LANES_UI_SCREENSHOT, fullPage: true });
   });
 
+  it('traces a gray request from web and draws each hop: web falls back, orders stays in gray', async () => {
+    await page.locator('#lane-select').selectOption('gray');
+    await page.locator('#trace-service').selectOption('web');
+    await page.locator('#trace-run').click();
+    await page.locator('#trace-tree').waitFor({ timeout: 20_000 });
+    const mark = (service: string) =>
+      page.locator(`li[data-hop="${service}"]`).first().getAttribute('data-mark');
+    expect(await mark('web')).toBe('FALLBACK');
+    expect(await mark('orders')).toBe('OK');
+    expect(await mark('inventory')).toBe('FALLBACK');
+    expect(await page.locator('li[data-hop="web"] > .mark').first().textContent()).toBe('[FALLBACK]');
+    if (process.env.LANES_UI_SCREENSHOT)
+      await page.screenshot({ path: process.env.LANES_UI_SCREENSHOT, fullPage: true });
+  });
+
   it('shows a lane deployed while the page is open, without a reload', async () => {
     await env!.deploy({ service: 'inventory', env: 'local', lane: 'blue', branch: 'main' });
     await expect

@@ -137,16 +137,15 @@ function Graph({ map, lane }) {
 
 const MARK = { OK: '[OK]', FALLBACK: '[FALLBACK]', NG: '[NG]' };
 
-/** One hop of a trace and its callees. Accepts the tree `lanes trace --json` prints. */
+/** One hop of a trace and its callees: a `TraceNode` of the tree `lanes trace --json` prints (docs/trace.md). */
 function TraceNode({ node }) {
-  const children = node.children ?? node.calls ?? [];
-  const verdict = node.verdict ?? node.status ?? node.mark ?? '';
-  return html`<li class=${`hop ${String(verdict).toLowerCase()}`} data-hop=${node.service} data-verdict=${verdict}>
-    <span class="mark">${MARK[verdict] ?? verdict}</span>
+  const calls = node.calls ?? [];
+  return html`<li class=${`hop ${String(node.mark).toLowerCase()}`} data-hop=${node.service} data-mark=${node.mark}>
+    <span class="mark">${MARK[node.mark] ?? node.mark}</span>
     <span class="svc">${node.service}</span>
-    <span class="lanes">asked ${node.laneAsked ?? node.asked ?? '-'} · served ${node.laneServed ?? node.served ?? '-'}</span>
-    ${node.reason ? html`<span class="reason">${node.reason}</span>` : null}
-    ${children.length ? html`<ul>${children.map((c) => html`<${TraceNode} node=${c} />`)}</ul>` : null}
+    <span class="lanes">asked ${node.asked ?? '-'} · served ${node.served ?? '-'}</span>
+    ${node.detail ? html`<span class="reason">${node.detail}</span>` : null}
+    ${calls.length ? html`<ul>${calls.map((c) => html`<${TraceNode} node=${c} />`)}</ul>` : null}
   </li>`;
 }
 
@@ -168,7 +167,7 @@ function Trace({ map, lane }) {
       setBusy(false);
     }
   };
-  const root = result?.body?.root ?? result?.body?.tree ?? result?.body;
+  const root = result?.body?.root;
   return html`<section class="trace" id="trace">
     <h2>Trace a request</h2>
     <label>from <select id="trace-service" value=${service} onChange=${(e) => setService(e.currentTarget.value)}>
@@ -176,7 +175,7 @@ function Trace({ map, lane }) {
     </select></label>
     <span> in lane <b>${lane}</b> </span>
     <button id="trace-run" disabled=${busy} onClick=${run}>${busy ? 'tracing…' : 'Trace'}</button>
-    ${result && !result.ok ? html`<p class="error" id="trace-error">${result.body.error ?? 'trace failed'}</p>` : null}
+    ${result && (!result.ok || result.body.error) ? html`<p class="error" id="trace-error">${result.body.error ?? 'trace failed'}</p>` : null}
     ${result?.ok && root?.service ? html`<ul class="tree" id="trace-tree"><${TraceNode} node=${root} /></ul>` : null}
   </section>`;
 }
