@@ -3,8 +3,9 @@
  * (a change set that changes only the tags), the ALB's rule budget read from the listener, the policy checked
  * before a deploy starts, the stack states gc leaves alone, and the cost estimate of a lane.
  */
+
 import { GetTemplateCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeRulesCommand, type Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import {
   checkDeployPolicy,
@@ -26,6 +27,7 @@ import {
 } from '@ecs-lanes/core';
 import { type AwsContext, serviceExports, serviceOf } from './context.js';
 import { findLaneStacks, requireLaneStack } from './inspect.js';
+import { describeListenerRules } from './lane-deploy.js';
 import { withThrottleRetry } from './retry.js';
 
 /** Where the environment's policy lives in lanes.yaml, for messages. */
@@ -91,15 +93,7 @@ function targetGroupsOf(rule: Rule): string[] {
  */
 export async function listenerBudget(ctx: AwsContext, service: string): Promise<ListenerBudget> {
   const { listenerArn } = await serviceExports(ctx, service);
-  const rules: Rule[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await withThrottleRetry(ctx.clock, () =>
-      ctx.clients.elbv2.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker })),
-    );
-    rules.push(...(page.Rules ?? []));
-    marker = page.NextMarker;
-  } while (marker);
+  const rules = await describeListenerRules(ctx, listenerArn);
   const groups = new Set(rules.flatMap(targetGroupsOf));
   return {
     service,

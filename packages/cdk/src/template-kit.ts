@@ -146,5 +146,8 @@ export function arn(service: string, resource: string, vars?: Record<string, str
     parts.push(literal(before ?? ''), vars[name]!);
     rest = after ?? '';
   }
-  return Fn.join('', [Fn.sub(head), ...parts, literal(rest)].filter((p) => p !== ''));
+  return Fn.join(
+    '',
+    [Fn.sub(head), ...parts, literal(rest)].filter((p) => p !== ''),
+  );
 }

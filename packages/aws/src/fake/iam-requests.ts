@@ -74,7 +74,9 @@ export function callAuthorization(
   });
   const logs = (action: string, group: string): CallAuthorization => ({
     errorCode: 'AccessDeniedException',
-    requests: [{ action: `logs:${action}`, resource: `arn:aws:logs:${region}:${account}:log-group:${group}` }],
+    requests: [
+      { action: `logs:${action}`, resource: `arn:aws:logs:${region}:${account}:log-group:${group}` },
+    ],
   });
   switch (operation) {
     // "No permissions are required to perform this operation."
