@@ -12,6 +12,11 @@ import { BENCHMARKS } from './registry.js';
 // The AWS SDK's notice that its 2027 releases need Node 22 is true but not a benchmark result.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// This machine sets NODE_EXTRA_CA_CERTS (for its HTTPS proxy), which makes every Node process read and parse a CA
+// bundle at start (about 160 ms here). Nothing benchmarked uses TLS: it is unset for every process a benchmark
+// starts, as on a machine without it; `node -e 0`, the baseline of the start-up rows, runs without it too.
+delete process.env.NODE_EXTRA_CA_CERTS;
+
 const [name = '', ...rest] = process.argv.slice(2);
 const quick = rest.includes('--quick') || process.env.BENCH_QUICK === '1';
 const names = name === 'all' ? Object.keys(BENCHMARKS) : [name];

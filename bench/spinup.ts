@@ -10,9 +10,9 @@
  *   answers through the orders gateway (this process polls the gateway every 5 ms with `ctx=lane:gray`; the
  *   answer's `lane` is the instance's own). The lane is removed (`lanes rm -y`) before every repetition, and
  *   `rm` deletes the lane's worktree, so every spin-up includes `git worktree add` of the branch's commit; the
- *   example services have no `local.build` (they run `node --import tsx server.mjs`), so nothing is built.
- *   Then the instance's start-up (Node + tsx + the service), the first health check (every 500 ms after the
- *   first at once), the route switch, and the CLI's own start-up, which the same run measures alone
+ *   example services have no `local.build` (they run `node server.mjs`, the container's command), so nothing is
+ *   built. Then the instance's start-up (Node, the built `@ecs-lanes/sdk` and the service), the first health check
+ *   (every 100 ms until the first pass), the route switch, and the CLI's own start-up, which the same run measures alone
  *   (`lanes ls`) and which the in-process API (`LocalEnvironment.deploy`, the rest of the CLI) leaves out.
  * - Redeploy-to-switch: a new commit on `gray` (its `VERSION` changed), deployed with the same command; timed
  *   until the gateway answers from the new version. The command itself returns later: it waits `drainMs`

@@ -339,7 +339,7 @@ export class Instance {
             `${this.lastExit ? ` (its process ${this.lastExit}; restarted ${this.restarts} times)` : ''}`;
         throw new Error(`${why}. From ${this.spec.logFile}:\n${await this.explainLog()}`);
       }
-      await sleep(100);
+      await sleep(20);
     }
   }
 

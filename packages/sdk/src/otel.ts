@@ -46,6 +46,7 @@ import {
 } from '@ecs-lanes/core/tracestate';
 import {
   type Context,
+  createTraceState,
   isSpanContextValid,
   type TraceState as OtelTraceStateLike,
   context as otelContext,
@@ -56,7 +57,6 @@ import {
   type TextMapSetter,
   trace,
 } from '@opentelemetry/api';
-import { TraceState as OtelTraceState } from '@opentelemetry/core';
 import {
   currentLaneContext,
   LANE_CONTEXT_KEY,
@@ -199,7 +199,7 @@ export class LanePropagator implements TextMapPropagator {
     const spanContext = trace.getSpanContext(context);
     if (incoming.lane !== undefined && spanContext !== undefined) {
       const value = LANE_VALUE_PREFIX + incoming.lane;
-      const traceState = spanContext.traceState ?? new OtelTraceState();
+      const traceState = spanContext.traceState ?? createTraceState();
       if (traceState.get(LANE_TRACESTATE_KEY) !== value) {
         result = trace.setSpanContext(result, {
           ...spanContext,

@@ -37,11 +37,7 @@ export async function synth(io: Io, options: SynthCommandOptions): Promise<numbe
     cliVersion: CLI_VERSION,
     resynth: options.resynth ?? false,
   });
-  for (const [relative, content] of files) {
-    const target = path.join(out, relative);
-    await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(target, content);
-  }
+  await writeFiles(out, files);
   if (options.json) {
     printJson(io, { out, templates, files: [...files.keys()] });
   } else {
@@ -51,6 +47,28 @@ export async function synth(io: Io, options: SynthCommandOptions): Promise<numbe
     );
   }
   return 0;
+}
+
+/** Files written at once by {@link writeFiles}: enough to keep libuv's 4 file-system threads busy. */
+const WRITES_IN_FLIGHT = 16;
+
+/**
+ * Writes `files` (relative path → content) under `out`: each directory made once, then the files written
+ * {@link WRITES_IN_FLIGHT} at a time (one after the other, 626 files of 50 services wait ~0.5 s on the file system).
+ */
+async function writeFiles(out: string, files: ReadonlyMap<string, string>): Promise<void> {
+  const targets = [...files].map(([relative, content]) => [path.join(out, relative), content] as const);
+  const dirs = [...new Set(targets.map(([target]) => path.dirname(target)))].sort();
+  // Parents first (sorted paths put a parent before its children), so that each mkdir finds its parent made.
+  for (const dir of dirs) await mkdir(dir, { recursive: true });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < targets.length) {
+      const [target, content] = targets[next++]!;
+      await writeFile(target, content);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, targets.length) }, worker));
 }
 
 /** Registers `lanes synth` on the program. */
