@@ -39,13 +39,19 @@ export interface CreateAwsClientsOptions {
   readonly profile?: string;
   /** Clock of retry backoff. @default the system clock */
   readonly clock?: Clock;
-  /** Attempts per call, first included. @default 8 */
+  /** Attempts per call, first included. @default `AWS_MAX_ATTEMPTS` when it is a positive integer (as the SDK reads it), else 8 */
   readonly maxAttempts?: number;
+}
+
+/** `AWS_MAX_ATTEMPTS` of the environment, the SDK's own setting, when it is a positive integer. */
+function maxAttemptsFromEnv(): number | undefined {
+  const raw = process.env.AWS_MAX_ATTEMPTS?.trim();
+  return raw !== undefined && /^[1-9]\d*$/.test(raw) ? Number(raw) : undefined;
 }
 
 /** The SDK configuration shared by every client. */
 export function clientConfig(options: CreateAwsClientsOptions) {
-  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const maxAttempts = options.maxAttempts ?? maxAttemptsFromEnv() ?? DEFAULT_MAX_ATTEMPTS;
   return {
     region: options.region,
     credentials: options.profile ? fromIni({ profile: options.profile }) : fromNodeProviderChain(),

@@ -1,5 +1,16 @@
 #!/usr/bin/env node
 // The `lanes` command: the CLI's compiled JavaScript (`npm run build`, run by `npm ci` in this repository).
-import { main } from '../dist/main.js';
 
+// The AWS SDK for JavaScript v3 warns, in every process that creates a client under Node < 22, that its releases
+// after the first week of January 2027 need Node 22. ecs-lanes pins SDK releases that support Node 20, and says so
+// once in docs/cli.md ("Node versions"); repeated on every command it would only bury the command's own output.
+// Only that warning of this process is dropped: the environment of the services the CLI starts is not changed.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  const text = typeof warning === 'string' ? warning : warning?.message;
+  if (typeof text === 'string' && text.startsWith('NodeVersionSupportWarning')) return;
+  emitWarning(warning, ...rest);
+};
+
+const { main } = await import('../dist/main.js');
 process.exitCode = await main(process.argv);

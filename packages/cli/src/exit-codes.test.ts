@@ -76,6 +76,21 @@ describe('exit codes (docs/cli.md): 0 ok, 1 user error, 2 usage, 70 internal, 13
     expect(user.code).toBe(EXIT.user);
   });
 
+  it('exits 1, not 70, when an endpoint cannot be reached: the network is not a bug', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), {
+      code: 'ECONNREFUSED',
+      address: '127.0.0.1',
+      port: 9,
+    });
+    target(new Error('deploying lane gray of orders', { cause: refused }));
+    const run = await runLanes(project(), ['deploy', 'orders', '--env', 'local', '--lane', 'gray']);
+    expect(run.code).toBe(EXIT.user);
+    expect(run.stderr.trim()).toMatch(
+      /^error: could not connect to 127\.0\.0\.1:9 \(ECONNREFUSED\); this is the network, not ecs-lanes: check .*AWS_ENDPOINT_URL/,
+    );
+    expect(run.stderr).not.toContain('a bug in ecs-lanes');
+  });
+
   it('with --json, prints errors as one JSON object on stdout', async () => {
     target(new Error('deploying lane gray of orders', { cause: new Error('socket hang up') }));
     const bug = await runLanes(project(), ['deploy', 'orders', '--env', 'local', '--lane', 'gray', '--json']);

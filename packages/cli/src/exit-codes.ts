@@ -60,6 +60,37 @@ function codeOf(error: Error): string {
   return typeof code === 'string' && !error.message.includes(code) ? ` (${code})` : '';
 }
 
+/** Node's error codes of a connection that could not be made or was lost (`man 3 errno`, getaddrinfo). */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * `could not connect to {address}:{port} ({code})` when `error` or one of its causes is a network failure (the AWS
+ * SDK throws the socket's error as it is once its retries are spent), else undefined.
+ */
+function networkFailure(error: unknown): string | undefined {
+  for (let at = error, depth = 0; at instanceof Error && depth < 10; at = at.cause, depth++) {
+    const { code, address, port, hostname } = at as NodeJS.ErrnoException & {
+      address?: string;
+      port?: number;
+      hostname?: string;
+    };
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) {
+      const where =
+        hostname ?? (address === undefined ? undefined : port === undefined ? address : `${address}:${port}`);
+      return `could not connect${where ? ` to ${where}` : ''} (${code})`;
+    }
+  }
+  return undefined;
+}
+
 /** How an error is reported: its JSON form and its lines for stderr. */
 export function describeError(error: unknown): {
   readonly json: JsonError;
@@ -84,6 +115,14 @@ export function describeError(error: unknown): {
     return {
       json: { kind, exitCode, message: error.message, causes: [] },
       lines: [`error: ${error.message}`],
+    };
+  }
+  const unreachable = networkFailure(error);
+  if (unreachable) {
+    const message = `${unreachable}; this is the network, not ecs-lanes: check the connection and any proxy (HTTPS_PROXY), the environment's region in lanes.yaml, and AWS_ENDPOINT_URL if it is set`;
+    return {
+      json: { kind: 'user', exitCode: EXIT.user, message, causes: causeChain(error) },
+      lines: [`error: ${message}`],
     };
   }
   const message = error instanceof Error ? error.message : String(error);

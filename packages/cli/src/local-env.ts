@@ -17,7 +17,7 @@ export interface LocalEnvOptions {
 
 /** Loads the project and picks its local environment. */
 export async function loadLocalEnvironment(io: Io, options: LocalEnvOptions): Promise<LocalEnvironment> {
-  const { config, root } = await loadProject(io.cwd, options.config);
+  const { config, root, configPath } = await loadProject(io.cwd, options.config);
   let env: LocalEnvironmentConfig;
   if (options.env !== undefined) {
     const found = findEnvironment(config, options.env);
@@ -38,5 +38,10 @@ export async function loadLocalEnvironment(io: Io, options: LocalEnvOptions): Pr
     }
     env = locals[0]!;
   }
-  return (await import('@ecs-lanes/local')).createLocalEnvironment({ config, env, root });
+  return (await import('@ecs-lanes/local')).createLocalEnvironment({
+    config,
+    env,
+    root,
+    configFile: configPath,
+  });
 }

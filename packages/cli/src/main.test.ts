@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type {
@@ -231,6 +231,44 @@ describe('lanes validate', () => {
     expect(run.stderr).toMatch(
       /lanes\.yaml: no such file; create it \(see examples\/lanes\.yaml\) or pass its path with -c/,
     );
+  });
+
+  it('checks that every App repo path is a directory when a local environment is declared', async () => {
+    // A copy of the example config in an empty directory: none of services/{web,orders,inventory} is there.
+    const dir = project();
+    mkdirSync(path.join(dir, 'services', 'web'), { recursive: true });
+    writeFileSync(path.join(dir, 'services', 'orders'), 'a file, not a directory');
+    const run = await runLanes(dir, ['validate']);
+    expect(run.code).toBe(1);
+    const line = (service: string) =>
+      exampleConfig.split('\n').findIndex((l) => l.includes(`localPath: services/${service}`)) + 1;
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^lanes\\.yaml:${line('orders')}:\\d+ services\\[1\\]\\.appRepo\\.localPath: .*services/orders is a file, not a directory`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^lanes\\.yaml:${line('inventory')}:\\d+ services\\[2\\]\\.appRepo\\.localPath: .*services/inventory does not exist; clone acme/shop-inventory there`,
+        ),
+      ),
+      '2 problems found; nothing was changed.',
+    ]);
+    const json = await runLanes(dir, ['validate', '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: false,
+      issues: [{ path: 'services[1].appRepo.localPath' }, { path: 'services[2].appRepo.localPath' }],
+    });
+  });
+
+  it('does not look for App repo paths without a local environment (an Infra repo has none checked out)', async () => {
+    const awsOnly = exampleConfig.replace(/ {2}- name: local\n {4}target: local\n {4}basePort: 7100\n/, '');
+    expect(awsOnly).not.toMatch(/target: local/);
+    const run = await runLanes(project(awsOnly), ['validate']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
   });
 
   it('prints JSON with --json', async () => {

@@ -16,6 +16,8 @@ export interface Project {
   readonly configPath: string;
   /** Directory of the config file: relative paths in the config are resolved against it. */
   readonly root: string;
+  /** The config file's content, as read. */
+  readonly text: string;
 }
 
 /**
@@ -43,5 +45,5 @@ export async function loadProject(cwd: string, configPath = DEFAULT_CONFIG_FILE)
   }
   const result = parseConfig(text, configPath);
   if (!result.ok) throw new ConfigError(result.issues);
-  return { config: result.config, configPath: absolute, root: path.dirname(absolute) };
+  return { config: result.config, configPath: absolute, root: path.dirname(absolute), text };
 }

@@ -33,7 +33,12 @@ const FACTORIES: Record<EnvironmentConfig['target'], TargetFactory> = {
   local: async (project, env) => {
     const { createLocalTarget } = await import('@ecs-lanes/local');
     if (env.target !== 'local') throw new Error('unreachable: local factory for a non-local environment');
-    return createLocalTarget({ config: project.config, env, root: project.root });
+    return createLocalTarget({
+      config: project.config,
+      env,
+      root: project.root,
+      configFile: project.configPath,
+    });
   },
 };
 

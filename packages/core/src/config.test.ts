@@ -178,6 +178,34 @@ describe('lanes.yaml', () => {
     expect(issuesOf('just a string')[0]!.message).toMatch(/expected a mapping/);
   });
 
+  it('reports one YAML syntax error, the first, not the many the parser derives from it', () => {
+    // One line indented a space too little: the parser reports several errors after it.
+    const broken = example.replace('    port: 8080\n    cpu: 256', '    port: 8080\n   cpu: 256');
+    const issues = issuesOf(broken);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.line).toBe(broken.split('\n').indexOf('   cpu: 256') + 1);
+    expect(issues[0]!.message).toMatch(/fix the YAML syntax \(\d+ more YAML errors? after it/);
+  });
+
+  it('refuses a YAML alias bomb as a config error instead of expanding it', () => {
+    // "Billion laughs": each level refers to the previous one ten times.
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (const [prev, name] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+      ['e', 'f'],
+    ])
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    const issues = issuesOf(`${levels.join('\n')}\nproject: *f\n`);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.message).toMatch(
+      /aliases \(\*name\) expand to more than 100 nodes.*write the values out/,
+    );
+    expect(() => loadConfigOrThrow(`${levels.join('\n')}\n`)).toThrow(ConfigError);
+  });
+
   it('throws a ConfigError carrying every issue from loadConfigOrThrow', () => {
     expect(() => loadConfigOrThrow('project: 1')).toThrow(ConfigError);
   });

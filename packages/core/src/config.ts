@@ -490,6 +490,9 @@ export function formatConfigIssue(issue: ConfigIssue): string {
   return issue.path ? `${where} ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
 }
 
+/** The most alias expansions a config may make (the yaml library's default, stated here): more is refused. */
+const MAX_ALIAS_COUNT = 100;
+
 /**
  * Parses and validates the text of a `lanes.yaml`.
  * Never throws for bad input: every YAML and schema problem is returned, with its line when known.
@@ -499,22 +502,47 @@ export function formatConfigIssue(issue: ConfigIssue): string {
 export function parseConfig(text: string, file = 'lanes.yaml'): ConfigResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
+  const [first] = doc.errors;
+  if (first) {
+    // Only the first: the parser's later errors are almost always caused by it (one missing quote gives many).
+    const pos = lineCounter.linePos(first.pos[0]);
+    const more = doc.errors.length - 1;
     return {
       ok: false,
-      issues: doc.errors.map((e) => {
-        const pos = lineCounter.linePos(e.pos[0]);
-        return {
+      issues: [
+        {
           file,
           path: '',
           line: pos.line,
           column: pos.col,
-          message: `${e.message.split('\n')[0]}; fix the YAML syntax`,
-        };
-      }),
+          message:
+            `${first.message.split('\n')[0]}; fix the YAML syntax` +
+            (more > 0
+              ? ` (${more} more YAML error${more === 1 ? '' : 's'} after it, most likely caused by it)`
+              : ''),
+        },
+      ],
     };
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // The yaml library refuses a document whose aliases expand too far (a "billion laughs" alias bomb).
+    const excessive = error instanceof ReferenceError && /alias count/i.test(error.message);
+    return {
+      ok: false,
+      issues: [
+        {
+          file,
+          path: '',
+          message: excessive
+            ? `its aliases (*name) expand to more than ${MAX_ALIAS_COUNT} nodes, which a config never needs (an alias bomb?); write the values out instead of nesting aliases`
+            : `${(error as Error).message}; fix the YAML`,
+        },
+      ],
+    };
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return {
       ok: false,
@@ -531,6 +559,25 @@ export function parseConfig(text: string, file = 'lanes.yaml'): ConfigResult {
   });
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || a.path.localeCompare(b.path));
   return { ok: false, issues };
+}
+
+/**
+ * An issue found outside the schema (the file system, say) at `path` of the config document `text`, with the
+ * line and column of that path when the document has it (else of its nearest parent).
+ * @param text the config file's content
+ * @param file the file name used in messages
+ * @param path where in the document, for example `['services', 0, 'appRepo', 'localPath']`
+ * @param message what is wrong and how to fix it
+ */
+export function configIssueAt(
+  text: string,
+  file: string,
+  path: readonly PropertyKey[],
+  message: string,
+): ConfigIssue {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  return { file, path: formatPath(path), ...locate(doc, path, lineCounter), message };
 }
 
 /** Like {@link parseConfig}, but returns the configuration or throws a {@link ConfigError}. */

@@ -80,6 +80,11 @@ export interface LocalTargetOptions {
   readonly env: LocalEnvironmentConfig;
   /** Directory of lanes.yaml; state lives in `{root}/.lanes/`. */
   readonly root: string;
+  /**
+   * The config file's path or name. Another name than lanes.yaml keeps its state in `.lanes/configs/{file name}/`,
+   * so that two configs of one directory do not share state. @default lanes.yaml
+   */
+  readonly configFile?: string;
   /** Supervisor tuning (tests shorten the drain time). @default the supervisor's defaults */
   readonly supervisor?: Pick<SupervisorSpec, 'drainMs' | 'healthTimeoutMs' | 'timings'>;
   /** The clock expiry is computed and judged by, in ms since the epoch (tests pass a fake one). @default Date.now */
@@ -112,12 +117,14 @@ export class LocalEnvironment implements LaneTarget {
   private readonly tuning: LocalTargetOptions['supervisor'];
   private readonly now: () => number;
   private readonly owner: string | undefined;
+  private readonly configFile: string | undefined;
 
   constructor(options: LocalTargetOptions) {
     this.config = options.config;
     this.env = options.env;
     this.root = path.resolve(options.root);
-    this.paths = localPaths(this.root, this.env.name);
+    this.configFile = options.configFile === undefined ? undefined : path.basename(options.configFile);
+    this.paths = localPaths(this.root, this.env.name, this.configFile);
     this.ports = localPorts(this.config, this.env);
     this.store = new StateStore(this.paths.stateFile, this.paths.stateLock);
     this.tuning = options.supervisor;
@@ -150,6 +157,7 @@ export class LocalEnvironment implements LaneTarget {
     return {
       root: this.root,
       env: this.env.name,
+      ...(this.configFile === undefined ? {} : { configFile: this.configFile }),
       baseline: this.env.baselineLane,
       controlPort: this.ports.control,
       registryPort: this.ports.registry,
@@ -294,7 +302,7 @@ export class LocalEnvironment implements LaneTarget {
     const source = await resolveSource(service.name, path.resolve(this.root, localPath), rev, explicit);
     const short = source.commit === WORKING_TREE ? WORKING_TREE : source.commit.slice(0, 12);
     const worktree = path.join(this.paths.worktreesDir, ref.service, ref.lane, short);
-    const store = { config: this.config, root: this.root, env: this.env.name };
+    const store = { config: this.config, root: this.root, env: this.env.name, configFile: this.configFile };
     const config = pinnedConfig ?? (await resolveLocalLaneConfig(store, ref.service, ref.lane));
     const effective = await createLocalConfigStore(store).effective(ref);
     const secureKeys = new Set(effective.filter((e) => e.secure).map((e) => e.key));
@@ -424,7 +432,16 @@ export class LocalEnvironment implements LaneTarget {
         await this.pruneWorktrees(ref, worktree);
         return { ...result, dryRun: false, version: short };
       },
-      { what, timeoutMs: 600_000, staleMs: 900_000 },
+      {
+        what,
+        timeoutMs: 600_000,
+        staleMs: 900_000,
+        onWait: (holder) =>
+          progress?.({
+            phase: 'lock',
+            message: `waiting for the lock of ${what}: another lanes command${holder ? ` (pid ${holder.pid}, since ${new Date(holder.at).toISOString()})` : ''} is deploying or removing it; this deploy starts when it has finished (at most 10 min)`,
+          }),
+      },
     );
   }
 

@@ -47,8 +47,12 @@ export async function resolveSource(
     throw new UserError(`the App repo of ${service} (appRepo.localPath) is not there: ${dir}`);
   }
   let repo: string;
+  let prefix: string;
   try {
-    repo = await git(dir, ['rev-parse', '--show-toplevel']);
+    // One git process for both: the top level, then the path of `dir` under it (an empty line at the top).
+    [repo = '', prefix = ''] = (await git(dir, ['rev-parse', '--show-toplevel', '--show-prefix'])).split(
+      '\n',
+    );
   } catch {
     if (explicit) {
       throw new UserError(
@@ -57,7 +61,6 @@ export async function resolveSource(
     }
     return { kind: 'plain', dir, commit: WORKING_TREE };
   }
-  const prefix = await git(dir, ['rev-parse', '--show-prefix']);
   try {
     const commit = await git(repo, [
       'rev-parse',

@@ -37,7 +37,16 @@ export {
 } from './lane-config.js';
 export { createLocalLogReader, LOCAL_FOLLOW_INTERVAL_MS } from './lane-logs.js';
 export { type LockOptions, LockTimeoutError, processAlive, withLock } from './lock.js';
-export { type LocalPaths, type LocalPorts, laneKey, laneLogFile, localPaths, localPorts } from './paths.js';
+export {
+  DEFAULT_CONFIG_FILE_NAME,
+  type LocalPaths,
+  type LocalPorts,
+  laneKey,
+  laneLogFile,
+  localPaths,
+  localPorts,
+  localStateDir,
+} from './paths.js';
 export { freePort, INSTANCE_ID_ENV, killGroup, stopOrphan } from './process.js';
 export { Registry, type RegistryInstance, toDiscoveredInstance } from './registry.js';
 export {

@@ -33,6 +33,7 @@ import {
 import { parse, stringify } from 'yaml';
 import { writeFileAtomic } from './atomic.js';
 import { withLock } from './lock.js';
+import { localStateDir } from './paths.js';
 
 interface StoredValue {
   value: string;
@@ -46,9 +47,13 @@ interface ConfigFile {
   services?: Record<string, { config?: Scope; lanes?: Record<string, Scope> }>;
 }
 
-/** The configuration file of local environment `env`: `{root}/.lanes/config/{env}.yaml`. */
-export function localConfigFile(root: string, env: string): string {
-  return path.join(root, '.lanes', 'config', `${env}.yaml`);
+/**
+ * The configuration file of local environment `env`: `{root}/.lanes/config/{env}.yaml` (under
+ * `.lanes/configs/{file name}/` for a config file not named lanes.yaml, see {@link localStateDir}).
+ * @param configFile the config file's path or name @default lanes.yaml
+ */
+export function localConfigFile(root: string, env: string, configFile?: string): string {
+  return path.join(localStateDir(root, configFile), 'config', `${env}.yaml`);
 }
 
 /** Options of {@link createLocalConfigStore}. */
@@ -58,6 +63,8 @@ export interface LocalConfigStoreOptions {
   readonly root: string;
   /** The local environment's name. */
   readonly env: string;
+  /** The config file's path or name; another name than lanes.yaml has its own state. @default lanes.yaml */
+  readonly configFile?: string;
 }
 
 async function readConfigFile(file: string): Promise<ConfigFile> {
@@ -111,7 +118,7 @@ export async function resolveLocalLaneConfig(
   service: string,
   lane: string,
 ): Promise<Record<string, string>> {
-  const file = localConfigFile(options.root, options.env);
+  const file = localConfigFile(options.root, options.env, options.configFile);
   const doc = await readConfigFile(file);
   const svc = doc.services?.[service];
   const values: Record<string, string> = {};
@@ -128,7 +135,7 @@ export async function resolveLocalLaneConfig(
 
 /** The configuration store of `lanes config` on the local target. */
 export function createLocalConfigStore(options: LocalConfigStoreOptions): LaneConfigStore {
-  const file = localConfigFile(options.root, options.env);
+  const file = localConfigFile(options.root, options.env, options.configFile);
   const checkService = (service: string) => {
     if (!options.config.services.some((s) => s.name === service)) {
       throw new UserError(

@@ -15,6 +15,11 @@ export interface LockOptions {
   readonly staleMs?: number;
   /** What is being locked, for the timeout message. @default the lock file name */
   readonly what?: string;
+  /**
+   * Called once when the lock is found taken, before waiting for it, with its holder (when the lock file could be
+   * read), so that a command can say what it waits for. @default nothing is said
+   */
+  readonly onWait?: (holder: LockHolder | undefined) => void;
 }
 
 /** Thrown when a lock cannot be taken in time. */
@@ -120,7 +125,12 @@ export async function withLock<T>(file: string, fn: () => Promise<T>, options: L
   await mkdir(path.dirname(file), { recursive: true });
   const deadline = Date.now() + timeoutMs;
   let wait = 5;
+  let told = false;
   while (!(await tryAcquire(file, staleMs))) {
+    if (!told && options.onWait) {
+      told = true;
+      options.onWait(await readHolder(file));
+    }
     if (Date.now() > deadline) {
       throw new LockTimeoutError(file, await readHolder(file), options.what ?? path.basename(file));
     }

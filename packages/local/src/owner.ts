@@ -7,8 +7,10 @@ import { git } from './git.js';
 
 /** The owner recorded for lanes deployed from `root`. */
 export async function localOwner(root: string): Promise<string> {
-  const name = await git(root, ['config', 'user.name']).catch(() => '');
-  const email = await git(root, ['config', 'user.email']).catch(() => '');
+  const [name, email] = await Promise.all([
+    git(root, ['config', 'user.name']).catch(() => ''),
+    git(root, ['config', 'user.email']).catch(() => ''),
+  ]);
   if (name.trim() && email.trim()) return `${name.trim()} <${email.trim()}>`;
   if (name.trim() || email.trim()) return (name || email).trim();
   try {

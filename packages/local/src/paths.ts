@@ -1,6 +1,8 @@
 /**
  * Where the local target keeps things, all under `{root}/.lanes/` (root: the directory of lanes.yaml), and the
- * ports it uses, all derived from the environment's `basePort`.
+ * ports it uses, all derived from the environment's `basePort`. A config file of another name in the same
+ * directory (`lanes -c lanes.staging.yaml`) keeps its own state under `.lanes/configs/{file name}/`, so two
+ * configs of one directory never share state files, locks or worktrees.
  */
 import path from 'node:path';
 import type { LanesConfig, LocalEnvironmentConfig } from '@ecs-lanes/core';
@@ -27,9 +29,27 @@ export interface LocalPaths {
   readonly worktreesDir: string;
 }
 
-/** Paths of environment `env` of the project at `root`. */
-export function localPaths(root: string, env: string): LocalPaths {
-  const dir = path.join(root, '.lanes');
+/** The config file whose state lives directly in `{root}/.lanes/`. */
+export const DEFAULT_CONFIG_FILE_NAME = 'lanes.yaml';
+
+/**
+ * The directory of the local state of the config file `configFile` in `root`: `{root}/.lanes/` for lanes.yaml,
+ * `{root}/.lanes/configs/{file name}/` for any other name.
+ * @param configFile the config file's path or name @default lanes.yaml
+ */
+export function localStateDir(root: string, configFile: string = DEFAULT_CONFIG_FILE_NAME): string {
+  const name = path.basename(configFile);
+  return name === DEFAULT_CONFIG_FILE_NAME
+    ? path.join(root, '.lanes')
+    : path.join(root, '.lanes', 'configs', name);
+}
+
+/**
+ * Paths of environment `env` of the project at `root`.
+ * @param configFile the config file's path or name (see {@link localStateDir}) @default lanes.yaml
+ */
+export function localPaths(root: string, env: string, configFile?: string): LocalPaths {
+  const dir = localStateDir(root, configFile);
   return {
     root,
     dir,

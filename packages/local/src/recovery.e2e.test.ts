@@ -17,6 +17,8 @@ import {
   request,
 } from './e2e-helpers.js';
 import type { LocalEnvironment } from './environment.js';
+import { lockHolder } from './lock.js';
+import { laneLockFile } from './paths.js';
 import { groupAlive } from './process.js';
 import { StateStore } from './state.js';
 
@@ -50,6 +52,24 @@ describe('local target resilience', () => {
     await Promise.all([deployInChild('gray'), deployInChild('blue')]);
     expect(hops(await request(web, 'gray'))).toEqual(['web:base', 'orders:gray', 'inventory:base']);
     expect(hops(await request(web, 'blue'))).toEqual(['web:base', 'orders:blue', 'inventory:base']);
+  });
+
+  it("a second deploy of the same lane waits for the lane's lock and says so", async () => {
+    const lane = { service: 'orders', env: 'local', lane: 'queue', branch: 'gray' } as const;
+    const first = env.deploy(lane);
+    await eventually(
+      async () => (await lockHolder(laneLockFile(env.paths, 'orders', 'queue'))) !== undefined,
+    );
+    const events: string[] = [];
+    const second = env.deploy(lane, (e) => events.push(`${e.phase}: ${e.message}`));
+    await Promise.all([first, second]);
+    expect(events[0]).toMatch(
+      /^lock: waiting for the lock of lane queue of orders: another lanes command \(pid \d+, since \d{4}-.*\) is deploying or removing it/,
+    );
+    expect(events.filter((e) => e.startsWith('lock:'))).toHaveLength(1);
+    // web's SDK may hold the registry's previous answer for orders (cached 1 s) a moment longer.
+    await eventually(async () => hops(await request(web, 'queue'))[1] === 'orders:queue');
+    expect(hops(await request(web, 'queue'))).toEqual(['web:base', 'orders:queue', 'inventory:base']);
   });
 
   it('restarts a crashed lane process with backoff', async () => {

@@ -13,7 +13,7 @@ if (!specFile) {
   process.exit(2);
 }
 const spec = JSON.parse(await readFile(specFile, 'utf8')) as SupervisorSpec;
-const supervisor = new Supervisor(spec, localPaths(spec.root, spec.env));
+const supervisor = new Supervisor(spec, localPaths(spec.root, spec.env, spec.configFile));
 const say = (message: unknown) => {
   if (process.send && process.connected) process.send(message);
 };

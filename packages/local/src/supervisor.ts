@@ -27,6 +27,8 @@ import { KEPT_VERSIONS, type LaneRecord, StateStore, withLaneRecord, withPending
 export interface SupervisorSpec {
   readonly root: string;
   readonly env: string;
+  /** The config file's name, when not lanes.yaml (its state lives in `.lanes/configs/{name}/`). @default lanes.yaml */
+  readonly configFile?: string;
   readonly baseline: string;
   readonly controlPort: number;
   readonly registryPort: number;

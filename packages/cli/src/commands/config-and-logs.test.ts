@@ -209,4 +209,26 @@ describe('lanes config on the local target', () => {
       ['off', 'service'],
     ]);
   });
+
+  it('keeps the state of two configs of one directory apart: lanes.yaml in .lanes/, another in .lanes/configs/{file}/', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lanes-cfg-two-'));
+    writeFileSync(path.join(dir, 'lanes.yaml'), LOCAL_CONFIG);
+    writeFileSync(
+      path.join(dir, 'lanes.staging.yaml'),
+      LOCAL_CONFIG.replace('basePort: 47000', 'basePort: 47100'),
+    );
+    expect((await runLanes(dir, ['config', 'set', 'orders', 'FEATURE_FLAG=off'])).code).toBe(0);
+    const staging = ['-c', 'lanes.staging.yaml'];
+    expect((await runLanes(dir, ['config', 'set', 'orders', 'FEATURE_FLAG=on', ...staging])).code).toBe(0);
+    const values = async (...args: string[]) =>
+      JSON.parse((await runLanes(dir, ['config', 'ls', 'orders', '--json', ...args])).stdout).entries.map(
+        (e: { key: string; value: string }) => `${e.key}=${e.value}`,
+      );
+    expect(await values()).toEqual(['FEATURE_FLAG=off']);
+    expect(await values(...staging)).toEqual(['FEATURE_FLAG=on']);
+    expect(readFileSync(path.join(dir, '.lanes', 'config', 'local.yaml'), 'utf8')).toMatch(/value: "off"/);
+    expect(
+      readFileSync(path.join(dir, '.lanes', 'configs', 'lanes.staging.yaml', 'config', 'local.yaml'), 'utf8'),
+    ).toMatch(/value: "on"/);
+  });
 });

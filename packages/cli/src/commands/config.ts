@@ -62,6 +62,7 @@ const STORES: Record<EnvironmentConfig['target'], StoreFactory> = {
       config: project.config,
       root: project.root,
       env: (env as LocalEnvironmentConfig).name,
+      configFile: project.configPath,
     });
   },
 };

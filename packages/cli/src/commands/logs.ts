@@ -73,6 +73,7 @@ const READERS: Record<EnvironmentConfig['target'], ReaderFactory> = {
       config: project.config,
       env: env as LocalEnvironmentConfig,
       root: project.root,
+      configFile: project.configPath,
     });
     return createLocalLogReader((service, lane) => environment.logFile(service, lane));
   },

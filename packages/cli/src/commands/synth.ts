@@ -2,7 +2,7 @@
  * `lanes synth [--out DIR] [-c lanes.yaml] [--json]`: writes the Infra repo (templates, the unified
  * buildspec, pipelines, stack policies, parameter files, README) for the config. Nothing is deployed.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { type Io, printJson } from '../output.js';
@@ -23,8 +23,7 @@ export interface SynthCommandOptions {
 
 /** Runs `lanes synth`; returns the exit code. */
 export async function synth(io: Io, options: SynthCommandOptions): Promise<number> {
-  const { config, configPath } = await loadProject(io.cwd, options.config);
-  const configText = await readFile(configPath, 'utf8');
+  const { config, text: configText } = await loadProject(io.cwd, options.config);
   const out = path.resolve(io.cwd, options.out ?? 'templates');
   if (options.resynth)
     io.err(

@@ -1,9 +1,12 @@
 /**
  * `lanes validate [-c lanes.yaml] [--json]`: loads and checks a config, prints what it found or every error.
+ * Besides the schema, it checks that each service's `appRepo.localPath` is a directory when the config declares a
+ * local environment.
  */
 
 import { ConfigError, environmentNames, serviceNames } from '@ecs-lanes/core';
 import type { Command } from 'commander';
+import { appRepoPathIssues } from '../app-repo-check.js';
 import { type Io, printJson, table } from '../output.js';
 import { loadProject } from '../project.js';
 
@@ -18,7 +21,10 @@ export interface ValidateOptions {
 /** Runs `lanes validate`; returns the exit code. */
 export async function validate(io: Io, options: ValidateOptions): Promise<number> {
   try {
-    const { config, configPath } = await loadProject(io.cwd, options.config);
+    const project = await loadProject(io.cwd, options.config);
+    const { config, configPath } = project;
+    const pathIssues = await appRepoPathIssues(project, options.config ?? 'lanes.yaml');
+    if (pathIssues.length > 0) throw new ConfigError(pathIssues);
     if (options.json) {
       printJson(io, { ok: true, file: configPath, config });
       return 0;
