@@ -3,10 +3,11 @@
  * and its targets are healthy; a status shows every part it could read and marks the rest unknown with the
  * reason; a rollback that changed nothing says so; a first deploy that failed leaves no empty stack behind.
  */
-import { CreateChangeSetCommand } from '@aws-sdk/client-cloudformation';
-import { clusterNameOf, laneNames, UserError } from '@ecs-lanes/core';
+import { CreateChangeSetCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
+import { clusterNameOf, LIFECYCLE_TAGS, laneNames, UserError } from '@ecs-lanes/core';
 import { describe, expect, it } from 'vitest';
 import { createFakeWorld, type FakeWorld } from './fake/index.js';
+import { createSsmConfigStore } from './lane-config.js';
 import { deployLaneStack } from './lane-deploy.js';
 import { createAwsTarget } from './target.js';
 
@@ -17,6 +18,16 @@ async function world(): Promise<FakeWorld> {
 }
 
 const gray = { service: 'orders', env: 'dev', lane: 'gray' } as const;
+
+const setFlag = (value: string) => ({ kind: 'set' as const, key: 'FEATURE_FLAG', value, secure: false });
+
+/** The lane stack's template as CloudFormation keeps it. */
+async function templateOf(w: FakeWorld, stackName: string): Promise<string | undefined> {
+  const out = await w.clients.cloudformation.send(
+    new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' }),
+  );
+  return out.TemplateBody;
+}
 
 describe('lanes ls on AWS: the state comes from what runs', () => {
   it('a lane whose stack is complete but whose tasks stopped is unhealthy, not serving', async () => {
@@ -133,21 +144,65 @@ describe('lanes status on AWS: every part it could read, the rest unknown with t
 });
 
 describe('lanes rollback on AWS: a rollback that changed nothing says so', () => {
-  // Skipped after merging issue 18: the lane's config record in the template's metadata (EcsLanes::Config) is
-  // rewritten by a rollback to the running version, so its change set is not empty. Known gap (closing note).
-  it.skip('rolling back to the version that already runs reports that nothing changed', async () => {
+  it('rolling back to the version that already runs reports that nothing changed', async () => {
     const w = await world();
     const target = createAwsTarget(w.options);
     w.commit('v1', 'v100000');
     w.commit('v2', 'v200000');
     await target.deploy({ ...gray, branch: 'v1' });
     await target.deploy({ ...gray, branch: 'v2' });
+    const stack = laneNames('orders', 'dev', 'gray').stack;
+    const before = { stack: w.fake.stack(stack), template: await templateOf(w, stack) };
+    await w.clock.sleep(60_000);
     const result = await target.rollback({ ...gray, to: 'v200000' });
     expect(result.changed).toBe(false);
     expect(result.actions).toContain('lane gray of orders already runs v200000: nothing changed');
+    // Not even the deploy time moved: the stack's tags and template (its config record) are as they were.
+    expect({ stack: w.fake.stack(stack), template: await templateOf(w, stack) }).toEqual(before);
     const back = await target.rollback(gray);
     expect(back.changed).toBe(true);
     expect(back.version).toBe('v100000');
+  });
+
+  it('rolling back to the running version after its configuration changed in Parameter Store is still a no-op', async () => {
+    const w = await world();
+    const store = createSsmConfigStore(w.context());
+    const target = createAwsTarget(w.options);
+    w.commit('v1', 'v100000');
+    await store.change(gray, setFlag('first'), false);
+    await target.deploy({ ...gray, branch: 'v1' });
+    // Set since, not deployed: the lane keeps running with version 1 of the parameter.
+    await store.change(gray, setFlag('second'), false);
+    const result = await target.rollback({ ...gray, to: 'v100000' });
+    expect(result.changed).toBe(false);
+    expect(result.actions[0]).toBe('lane gray of orders already runs v100000: nothing changed');
+  });
+
+  it('rolling back to an older version whose configuration differed reports the change', async () => {
+    const w = await world();
+    const store = createSsmConfigStore(w.context());
+    const target = createAwsTarget(w.options);
+    w.commit('v1', 'v100000');
+    w.commit('v2', 'v200000');
+    await store.change(gray, setFlag('first'), false);
+    await target.deploy({ ...gray, branch: 'v1' });
+    await store.change(gray, setFlag('second'), false);
+    await target.deploy({ ...gray, branch: 'v2' });
+    const stack = laneNames('orders', 'dev', 'gray').stack;
+    const deployedAt = w.fake.stack(stack)?.tags[LIFECYCLE_TAGS.deployedAt];
+    await w.clock.sleep(60_000);
+
+    const back = await target.rollback(gray);
+    expect(back.changed).toBe(true);
+    expect(back.version).toBe('v100000');
+    expect(back.actions).toContain('roll back gray from v200000 to v100000');
+    expect(back.actions).toContain(
+      'config FEATURE_FLAG: restored /shop/dev/orders/lanes/gray/FEATURE_FLAG version 1 (today: /shop/dev/orders/lanes/gray/FEATURE_FLAG version 2)',
+    );
+    expect(back.actions).toContain(
+      `${stack}: change TaskDefinition (AWS::ECS::TaskDefinition) [replacement]`,
+    );
+    expect(w.fake.stack(stack)?.tags[LIFECYCLE_TAGS.deployedAt]).not.toBe(deployedAt);
   });
 
   it('is still refused for a version that never ran', async () => {

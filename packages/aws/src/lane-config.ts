@@ -348,6 +348,8 @@ export interface ConfiguredTemplate {
   readonly templateBody: string;
   readonly resolved: ResolvedConfig;
   readonly record: ConfigRecord;
+  /** The lane stack's template as it runs (`GetTemplate`, stage `Original`). @default none (a new stack) */
+  readonly currentTemplateBody?: string;
 }
 
 /**
@@ -367,13 +369,15 @@ export async function configureLaneTemplate(
 ): Promise<ConfiguredTemplate> {
   const stack = await ctx.stacks.describe(stackName);
   let history: ConfigRecord[] = [];
+  let currentTemplateBody: string | undefined;
   if (stack) {
     const current = await withThrottleRetry(ctx.clock, () =>
       ctx.clients.cloudformation.send(
         new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' }),
       ),
     );
-    history = configHistoryOf(current.TemplateBody);
+    currentTemplateBody = current.TemplateBody;
+    history = configHistoryOf(currentTemplateBody);
   }
   const pinned =
     request.restoreConfigOf === undefined
@@ -409,6 +413,7 @@ export async function configureLaneTemplate(
     templateBody: withLaneConfig(templateBody, resolved, record, history),
     resolved: { entries: resolved.entries, notes },
     record,
+    ...(currentTemplateBody !== undefined ? { currentTemplateBody } : {}),
   };
 }
 

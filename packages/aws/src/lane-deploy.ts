@@ -31,6 +31,7 @@ import {
   UserError,
 } from '@ecs-lanes/core';
 import { type AwsContext, checkLane, imageTagOf, serviceExports, serviceOf } from './context.js';
+import { tagsKeepingDeployTime } from './deploy-time.js';
 import { errorMessage, errorName } from './errors.js';
 import { configureLaneTemplate, describeResolvedConfig, type ResolvedConfig } from './lane-config.js';
 import { callerArn, checkLanePolicy, lifecycleForDeploy } from './lane-lifecycle.js';
@@ -78,6 +79,12 @@ export interface LaneStackPlan {
   readonly keptPriority: boolean;
   /** Where the lane's rules send its traffic with these parameters. */
   readonly liveTargetGroup: LiveTargetGroup;
+  /** The stack's status, parameters and tags when planned. @default none (a new stack) */
+  readonly current?: {
+    readonly status: string;
+    readonly parameters: Readonly<Record<string, string>>;
+    readonly tags: Readonly<Record<string, string>>;
+  };
 }
 
 /** How the lane's own rules are recognised on the listener. */
@@ -259,6 +266,15 @@ export async function planLaneStack(
     ...(testPriority ? { testPriority } : {}),
     keptPriority,
     liveTargetGroup,
+    ...(current && currentTags
+      ? {
+          current: {
+            status: current.StackStatus ?? '',
+            parameters: currentParameters,
+            tags: currentTags,
+          },
+        }
+      : {}),
   };
 }
 
@@ -342,11 +358,18 @@ export async function deployLaneStack(
     report();
     try {
       let first = true;
+      // A deploy of exactly what runs keeps the stack's deploy time, so its change set is empty (deploy-time.ts).
       const spec = (parameters: Record<string, string>) => ({
         stackName: plan.stackName,
         templateBody,
         parameters,
-        tags: plan.tags,
+        tags: tagsKeepingDeployTime(
+          { templateBody, parameters, tags: plan.tags },
+          plan.current && {
+            ...plan.current,
+            templateBody: configured.currentTemplateBody,
+          },
+        ),
         ...(ctx.laneStackRoleArn ? { roleArn: ctx.laneStackRoleArn } : {}),
       });
       const result = await ctx.stacks.deploy(

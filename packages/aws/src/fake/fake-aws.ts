@@ -989,6 +989,11 @@ export class FakeAws {
       await this.clock.sleep(this.latencies.changeSet);
       const obsolete = cs.executionStatus === 'OBSOLETE';
       cs.changes = this.diff(target.state, cs.next, type);
+      // A change set with no changes fails: Status FAILED, the reason in StatusReason ("DescribeChangeSet",
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeChangeSet.html; the CLI's
+      // --fail-on-empty-changeset, https://docs.aws.amazon.com/cli/latest/reference/cloudformation/deploy/index.html).
+      // The reason's wording is AWS's as clients match it (aws-actions/aws-cloudformation-github-deploy src/deploy.ts;
+      // ansible-collections/amazon.aws#507, which also saw "No updates are to be performed."). See docs/aws-fidelity.md.
       if (cs.changes.length === 0) {
         cs.status = 'FAILED';
         cs.statusReason =
