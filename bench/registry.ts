@@ -5,6 +5,7 @@
 import { controlPlaneBenchmark } from './control-plane.js';
 import { gatewayBenchmark } from './gateway.js';
 import type { Benchmark } from './lib/types.js';
+import { localLoadBenchmark } from './local-load.js';
 import { sdkBenchmark } from './sdk.js';
 import { spinupBenchmark } from './spinup.js';
 import { synthBenchmark } from './synth.js';
@@ -16,4 +17,5 @@ export const BENCHMARKS: Record<string, Benchmark> = {
   synth: synthBenchmark,
   gateway: gatewayBenchmark,
   spinup: spinupBenchmark,
+  'local-load': localLoadBenchmark,
 };

@@ -12,5 +12,10 @@ process.emitWarning = (warning, ...rest) => {
   emitWarning(warning, ...rest);
 };
 
-const { main } = await import('../dist/main.js');
+const [{ main }, { endQuietlyOnClosedPipe }] = await Promise.all([
+  import('../dist/main.js'),
+  import('../dist/output.js'),
+]);
+// `lanes ... | head -2`: once the reader is gone, the command ends quietly (exit 0), as other CLIs do.
+endQuietlyOnClosedPipe(process.stdout);
 process.exitCode = await main(process.argv);

@@ -38,14 +38,11 @@ export function endQuietlyOnClosedPipe(
   stream.on('error', onError);
 }
 
-let stdoutGuarded = false;
-
-/** The process's own Io. A closed stdout ends the process quietly ({@link endQuietlyOnClosedPipe}). */
+/**
+ * The process's own Io. The entry point (`bin/lanes.js`) makes a closed stdout end the process quietly
+ * ({@link endQuietlyOnClosedPipe}); nothing here exits the process.
+ */
 export function processIo(): Io {
-  if (!stdoutGuarded) {
-    stdoutGuarded = true;
-    endQuietlyOnClosedPipe(process.stdout);
-  }
   return {
     out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
     err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
