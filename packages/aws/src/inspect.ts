@@ -2,6 +2,7 @@
  * Reading lanes back from AWS: `lanes ls`, `lanes status`, `lanes verify`. Lanes are found from the lane
  * stacks themselves (core's `LANE_TAGS` and naming rule), never from a local file.
  */
+import { randomBytes } from 'node:crypto';
 import type { Stack } from '@aws-sdk/client-cloudformation';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
@@ -20,6 +21,7 @@ import {
   type LaneStatusReport,
   type LaneSummary,
   laneNames,
+  laneRequestHeaders,
   lifecycleFromTags,
   type ProgressListener,
   propagationCheck,
@@ -27,7 +29,6 @@ import {
   serviceNames,
   UserError,
   type VerifyCheck,
-  withLane,
 } from '@ecs-lanes/core';
 import { type AwsContext, checkLane, listExports, serviceOf } from './context.js';
 import { errorMessage, errorName, isAwsAnswer } from './errors.js';
@@ -475,10 +476,12 @@ export async function verifyLane(
     return checks;
   }
   const baseline = ref.lane === ctx.env.baselineLane;
-  const headers: Record<string, string> = baseline ? {} : { tracestate: withLane(undefined, ref.lane) };
+  // Each request starts its own trace: a fresh traceparent with the lane's tracestate (W3C Trace Context §3.3).
+  const headers = (): Record<string, string> =>
+    baseline ? {} : { ...laneRequestHeaders(ref.lane, randomBytes) };
   try {
     const res = await ctx.fetch(`${url}${service.healthPath}`, {
-      headers,
+      headers: headers(),
       signal: AbortSignal.timeout(10_000),
     });
     add({
@@ -494,7 +497,7 @@ export async function verifyLane(
     });
   }
   try {
-    const res = await ctx.fetch(`${url}/`, { headers, signal: AbortSignal.timeout(10_000) });
+    const res = await ctx.fetch(`${url}/`, { headers: headers(), signal: AbortSignal.timeout(10_000) });
     const body = await res.text();
     let answered = res.headers.get(LANE_RESPONSE_HEADER) ?? undefined;
     if (!answered) {

@@ -218,4 +218,19 @@ describe('the fake enforces the ELB quotas itself', () => {
     expect(w.fake.stack(laneNames('orders', 'dev', 'b').stack)?.status).toBe('ROLLBACK_COMPLETE');
     expect(w.fake.listenerRules()).toHaveLength(1);
   });
+
+  it("counts a rolling lane's own target group while its rule still forwards to it with weight 0", async () => {
+    // The default group and one lane group fit; a second lane's group is the third distinct one. Lane a's rule
+    // forwards 100 to the baseline and 0 to its own group until its service is stable: both groups are in use.
+    const w = await world({ elbQuotas: { targetGroupsPerAlb: 2 } });
+    const deploy = (lane: string) =>
+      ciDeploy(w.context(), { service: 'orders', lane, branch: lane, imageUri: `repo/orders:${lane}` });
+    const outcomes = await Promise.allSettled([deploy('a'), deploy('b')]);
+    const refused = outcomes.filter((o) => o.status === 'rejected');
+    expect(refused).toHaveLength(1);
+    expect(String((refused[0] as PromiseRejectedResult).reason)).toMatch(
+      /unique target groups per load balancer/,
+    );
+    expect(w.fake.listenerRules()).toHaveLength(1);
+  });
 });

@@ -4,6 +4,7 @@
  * the answering task's report and the lane stacks found (lane deployed or not); the tasks' SDK reports the rest.
  * Judged by core against `dependsOn` (docs/trace.md).
  */
+import { randomBytes } from 'node:crypto';
 import {
   decodeInstanceReport,
   entryHopBehindAlb,
@@ -11,13 +12,13 @@ import {
   type LaneRef,
   type LaneTrace,
   laneNames,
+  laneRequestHeaders,
   type ProgressListener,
   TRACE_INSTANCE_HEADER,
   TRACE_REQUEST_HEADER,
   TRACE_REQUEST_VALUE,
   traceExpectations,
   UserError,
-  withLane,
 } from '@ecs-lanes/core';
 import { type AwsContext, checkLane, listExports, serviceOf } from './context.js';
 import { albUrl, LANE_RESPONSE_HEADER } from './inspect.js';
@@ -68,7 +69,7 @@ export async function traceLane(
   const expectations = traceExpectations(ctx.config, deployed, { lane, baseline, path });
   const asked = lane === baseline ? undefined : lane;
   const headers: Record<string, string> = { [TRACE_REQUEST_HEADER]: TRACE_REQUEST_VALUE };
-  if (asked !== undefined) headers.tracestate = withLane(undefined, asked);
+  if (asked !== undefined) Object.assign(headers, laneRequestHeaders(asked, randomBytes));
   const base = { service: service.name, env: ctx.env.name, entry };
   progress({
     phase: 'trace',

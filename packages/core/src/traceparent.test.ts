@@ -1,5 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { formatTraceParent, parseTraceParent } from './traceparent.js';
+import {
+  formatTraceParent,
+  parseTraceParent,
+  RANDOM_TRACE_ID_FLAG,
+  type RandomBytes,
+  SAMPLED_FLAG,
+  startTraceParent,
+} from './traceparent.js';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const PARENT_ID = 'b7ad6b7169203331';
@@ -90,5 +98,37 @@ describe('formatTraceParent', () => {
 
   it('round-trips through parseTraceParent', () => {
     expect(formatTraceParent(parseTraceParent(` cc-${TRACE_ID}-${PARENT_ID}-01-x`)!)).toBe(VALID);
+  });
+});
+
+describe('startTraceParent (§3.4 "Restart trace")', () => {
+  const counting: RandomBytes = (size) => Uint8Array.from({ length: size }, (_, i) => i + 1);
+
+  it('builds version 00 from the random bytes: 16 for the trace-id, 8 for the parent-id, flags 02', () => {
+    expect(startTraceParent(counting)).toBe('00-0102030405060708090a0b0c0d0e0f10-1112131415161718-02');
+  });
+
+  it('is a traceparent every hop accepts, not sampled, with the random-trace-id flag', () => {
+    const parsed = parseTraceParent(startTraceParent(randomBytes));
+    expect(parsed).toBeDefined();
+    expect(parsed!.flags & SAMPLED_FLAG).toBe(0);
+    expect(parsed!.flags & RANDOM_TRACE_ID_FLAG).toBe(RANDOM_TRACE_ID_FLAG);
+  });
+
+  it('never gives an all-zero (invalid) id, whatever the source', () => {
+    const zeros: RandomBytes = (size) => new Uint8Array(size);
+    expect(parseTraceParent(startTraceParent(zeros))).toEqual({
+      traceId: `${'0'.repeat(31)}1`,
+      parentId: `${'0'.repeat(15)}1`,
+      flags: RANDOM_TRACE_ID_FLAG,
+    });
+  });
+
+  it('starts a new trace on every call', () => {
+    expect(startTraceParent(randomBytes)).not.toBe(startTraceParent(randomBytes));
+  });
+
+  it('refuses a source that gives too few bytes', () => {
+    expect(() => startTraceParent((size) => new Uint8Array(size - 1))).toThrow(/needs 24 random bytes/);
   });
 });

@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InvalidLaneNameError } from './lane.js';
 import {
   InvalidTraceStateEntryError,
   isValidTraceStateKey,
   isValidTraceStateValue,
+  laneRequestHeaders,
   MAX_TRACESTATE_MEMBERS,
+  parseTraceParent,
   readLane,
   TRACESTATE_PROPAGATION_LENGTH,
   TraceState,
@@ -321,5 +324,24 @@ describe('withLane', () => {
   it('round-trips through readLane', () => {
     expect(readLane(withLane('a=1,ctx=lane:blue', 'gray'))).toBe('gray');
     expect(readLane(withLane('a=1,ctx=lane:blue', undefined))).toBeUndefined();
+  });
+});
+
+describe('laneRequestHeaders: a request that starts in a lane is valid W3C Trace Context', () => {
+  it('carries ctx=lane:<lane> with a valid traceparent (a tracestate alone is discarded, §3.3)', () => {
+    const headers = laneRequestHeaders('gray', randomBytes);
+    expect(headers.tracestate).toBe('ctx=lane:gray');
+    expect(readLane(headers.tracestate)).toBe('gray');
+    expect(parseTraceParent(headers.traceparent)).toBeDefined();
+  });
+
+  it('starts a new trace per request', () => {
+    const a = parseTraceParent(laneRequestHeaders('gray', randomBytes).traceparent);
+    const b = parseTraceParent(laneRequestHeaders('gray', randomBytes).traceparent);
+    expect(a!.traceId).not.toBe(b!.traceId);
+  });
+
+  it('refuses an invalid lane name (a programming error)', () => {
+    expect(() => laneRequestHeaders('Gray!', randomBytes)).toThrow(InvalidLaneNameError);
   });
 });

@@ -18,6 +18,7 @@
  */
 
 import { assertLaneName, checkLaneName, LANE_TRACESTATE_KEY, LANE_VALUE_PREFIX } from './lane.js';
+import { type RandomBytes, startTraceParent } from './traceparent.js';
 
 // The `traceparent` a `tracestate` travels with, from the same entry point (`@ecs-lanes/core/tracestate`).
 export * from './traceparent.js';
@@ -341,4 +342,26 @@ export function withLane(header: string | readonly string[] | undefined, lane: s
   return (
     current !== undefined && isLaneValue(current) ? state.unset(LANE_TRACESTATE_KEY) : state
   ).serialize();
+}
+
+/** The headers a request that starts in a lane carries: a fresh `traceparent` and `ctx=lane:<lane>`. */
+export interface LaneRequestHeaders {
+  /** A `traceparent` that starts a trace ({@link startTraceParent}). */
+  readonly traceparent: string;
+  /** `ctx=lane:<lane>`, the only member. */
+  readonly tracestate: string;
+}
+
+/**
+ * The headers of a request that starts in `lane` (`lanes verify`, `lanes trace`, the demo, the end-to-end tests):
+ * `tracestate: ctx=lane:<lane>` and, with it, a fresh valid `traceparent`. A `tracestate` alone is discarded by
+ * every spec-compliant hop: §3.3 "If the vendor failed to parse `traceparent`, it MUST NOT attempt to parse
+ * `tracestate`" (https://www.w3.org/TR/trace-context/#tracestate-header), and §4.2 processing model. Each call
+ * starts its own trace.
+ *
+ * @param random a CSPRNG, such as `randomBytes` of `node:crypto`
+ * @throws InvalidLaneNameError when `lane` is not a valid lane name (a programming error)
+ */
+export function laneRequestHeaders(lane: string, random: RandomBytes): LaneRequestHeaders {
+  return { traceparent: startTraceParent(random), tracestate: withLane(undefined, lane) };
 }

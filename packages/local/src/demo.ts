@@ -16,7 +16,9 @@
  * The demo's App repos run on plain Node (`node server.mjs`, what their Dockerfile runs) and find `@ecs-lanes/sdk`
  * through a link in the demo project's `node_modules`, so the demo works from an installed CLI as in the checkout.
  */
+
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -25,11 +27,11 @@ import { promisify } from 'node:util';
 import {
   type LanesConfig,
   type LocalEnvironmentConfig,
+  laneRequestHeaders,
   loadConfigOrThrow,
   type ProgressListener,
   renderTrace,
   UserError,
-  withLane,
 } from '@ecs-lanes/core';
 import { findSupervisor } from './client.js';
 import { createLocalEnvironment, type LocalEnvironment, type LocalTargetOptions } from './environment.js';
@@ -206,7 +208,7 @@ async function linkSdk(dir: string): Promise<void> {
 }
 
 async function ask(url: string, lane: string | undefined): Promise<Answer> {
-  const headers: Record<string, string> = lane ? { tracestate: withLane(undefined, lane) } : {};
+  const headers: Record<string, string> = lane ? { ...laneRequestHeaders(lane, randomBytes) } : {};
   const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
   if (!response.ok) throw new Error(`GET ${url} answered HTTP ${response.status}: ${await response.text()}`);
   return (await response.json()) as Answer;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type LanesConfig, loadConfigOrThrow, withLane } from '@ecs-lanes/core';
+import { type LanesConfig, laneRequestHeaders, loadConfigOrThrow } from '@ecs-lanes/core';
 import { firstLocalEnvironment, prepareDemoProject } from './demo.js';
 import { createLocalEnvironment, type LocalEnvironment } from './environment.js';
 import { processAlive } from './lock.js';
@@ -78,7 +78,7 @@ export interface ChainAnswer {
 /** GET through a gateway, optionally in a lane, given up after `timeoutMs`. @default timeout 10 s */
 export async function request(url: string, lane?: string, timeoutMs = 10_000): Promise<ChainAnswer> {
   const response = await fetch(url, {
-    headers: lane ? { tracestate: withLane(undefined, lane) } : {},
+    headers: lane ? { ...laneRequestHeaders(lane, randomBytes) } : {},
     signal: AbortSignal.timeout(timeoutMs),
   });
   if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);

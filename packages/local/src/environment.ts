@@ -7,7 +7,9 @@
  * worktree under `.lanes/worktrees/` → run `local.build` there → ask the supervisor to start it, wait for its
  * health, switch routing, then stop the previous instance.
  */
+
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -34,6 +36,7 @@ import {
   type ListenerBudget,
   type LocalEnvironmentConfig,
   laneFootprint,
+  laneRequestHeaders,
   type ProgressListener,
   pricesFor,
   propagationCheck,
@@ -45,7 +48,6 @@ import {
   UnknownNameError,
   UserError,
   type VerifyCheck,
-  withLane,
 } from '@ecs-lanes/core';
 import { ControlApiError, callControl, ensureSupervisor, findSupervisor } from './client.js';
 import { GATEWAY_LANE_HEADER } from './gateway.js';
@@ -824,7 +826,9 @@ export class LocalEnvironment implements LaneTarget {
     });
     progress?.({ phase: 'verify', message: `${checks[0]!.name}: ${checks[0]!.status}` });
     const baseline = ref.lane === this.env.baselineLane;
-    const headers: Record<string, string> = baseline ? {} : { tracestate: withLane(undefined, ref.lane) };
+    // Each request starts its own trace: a fresh traceparent with the lane's tracestate (W3C Trace Context §3.3).
+    const headers = (): Record<string, string> =>
+      baseline ? {} : { ...laneRequestHeaders(ref.lane, randomBytes) };
     const url = this.gatewayUrl(ref.service);
     if (!running) {
       checks.push({
@@ -839,7 +843,7 @@ export class LocalEnvironment implements LaneTarget {
       });
       return checks;
     }
-    const health = await get(`${url}${service.healthPath}`, headers);
+    const health = await get(`${url}${service.healthPath}`, headers());
     const routedTo = health.headers?.get(GATEWAY_LANE_HEADER) ?? undefined;
     checks.push({
       name: `GET ${service.healthPath} through the gateway`,
@@ -847,7 +851,7 @@ export class LocalEnvironment implements LaneTarget {
       detail: health.error ?? `HTTP ${health.status}, routed to lane ${routedTo ?? '?'}`,
     });
     progress?.({ phase: 'verify', message: `${checks[1]!.name}: ${checks[1]!.status}` });
-    const answer = await get(`${url}/`, headers);
+    const answer = await get(`${url}/`, headers());
     let reported = answer.headers?.get('x-lanes-lane') ?? undefined;
     if (reported === undefined && answer.body) {
       try {

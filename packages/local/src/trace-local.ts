@@ -3,18 +3,19 @@
  * report (`x-lanes-trace: 1`); the gateway's `x-lanes-trace-hop` answer holds the whole tree, judged by core
  * against `dependsOn` and the lanes deployed (docs/trace.md).
  */
+import { randomBytes } from 'node:crypto';
 import {
   decodeHopReport,
   judgeTrace,
   type LanesConfig,
   type LaneTrace,
   type LocalEnvironmentConfig,
+  laneRequestHeaders,
   type ProgressListener,
   TRACE_HOP_HEADER,
   TRACE_REQUEST_HEADER,
   TRACE_REQUEST_VALUE,
   traceExpectations,
-  withLane,
 } from '@ecs-lanes/core';
 
 /** What {@link traceThroughGateway} needs. */
@@ -40,7 +41,7 @@ export async function traceThroughGateway(input: GatewayTraceInput): Promise<Lan
   const baseline = input.env.baselineLane;
   const url = `${input.entry}${input.path}`;
   const headers: Record<string, string> = { [TRACE_REQUEST_HEADER]: TRACE_REQUEST_VALUE };
-  if (input.lane !== baseline) headers.tracestate = withLane(undefined, input.lane);
+  if (input.lane !== baseline) Object.assign(headers, laneRequestHeaders(input.lane, randomBytes));
   const expectations = traceExpectations(input.config, input.deployed, {
     lane: input.lane,
     baseline,

@@ -44,7 +44,7 @@ import { handlerRequests } from './cfn-authorization.js';
 import { laneRegistration } from './cloud-map-registration.js';
 import { evaluateConditions, failedRuleAssertion, withConditions } from './conditions.js';
 import { runBlueGreen } from './ecs-blue-green.js';
-import { DEFAULT_ELB_QUOTAS, type ElbQuotas, ruleQuotaError } from './elb-quotas.js';
+import { actionTargetGroups, DEFAULT_ELB_QUOTAS, type ElbQuotas, ruleQuotaError } from './elb-quotas.js';
 import { FaultPlan } from './faults.js';
 import { FakeIam } from './iam-principals.js';
 import { callAuthorization } from './iam-requests.js';
@@ -311,7 +311,7 @@ export interface FakeAwsOptions {
   readonly account?: string;
   readonly region?: string;
   readonly latencies?: Partial<FakeLatencies>;
-  /** ELB quotas per load balancer (elb-quotas.ts). @default AWS's defaults, 100 rules and 100 target groups */
+  /** ELB quotas per load balancer (elb-quotas.ts). @default AWS's defaults: 100 rules, 100 target groups, 5 per action */
   readonly elbQuotas?: Partial<ElbQuotas>;
 }
 
@@ -1977,12 +1977,17 @@ export class FakeAws {
     }
     const existing = physicalId ? listener.rules.find((r) => r.arn === physicalId) : undefined;
     const quota = ruleQuotaError(
-      [...this.listeners.values()].filter((l) => l.loadBalancerArn === listener.loadBalancerArn),
+      [...this.listeners.values()]
+        .filter((l) => l.loadBalancerArn === listener.loadBalancerArn)
+        .map((l) => ({
+          defaultTargetGroupArns: [l.defaultTargetGroupArn],
+          rules: l.rules.map((r) => ({ arn: r.arn, actions: [r.forward.map((g) => g.targetGroupArn)] })),
+        })),
       {
-        // The lane's own group counts against the quota even while its weight is 0.
-        targetGroupArn:
-          forward.find((g) => g.targetGroupArn !== listener.defaultTargetGroupArn)?.targetGroupArn ??
-          forward[0]!.targetGroupArn,
+        // Every group of every action counts, the lane's own even while its weight is 0.
+        actions: actionTargetGroups(
+          resolveProperty(resource.properties.Actions, this.scopeOf(stack, params)),
+        ),
         ...(existing ? { replaces: existing.arn } : {}),
       },
       this.elbQuotas,
