@@ -124,7 +124,9 @@ export function handlerRequests(
     } else if (action === 'elasticloadbalancing:CreateRule') {
       // The rule does not exist yet: CreateRule is authorized on the listener.
       requests.push({ action, resource: String(resolver.resolve(r.properties.ListenerArn)) });
-    } else if (action === 'ecs:DescribeServiceDeployments') {
+    } else if (action === 'ecs:DescribeServiceDeployments' || action === 'ecs:StopServiceDeployment') {
+      // Both act on a service deployment of the service (Service Authorization Reference, Amazon ECS).
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html
       requests.push({ action, resource: `${self.replace(':service/', ':service-deployment/')}/0000000000` });
     } else {
       requests.push({ action, resource: self });
