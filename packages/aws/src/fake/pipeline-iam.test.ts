@@ -1,8 +1,8 @@
 /**
  * The IAM of the committed templates, evaluated by the fake as AWS would: the app pipeline's roles
  * (templates/pipelines/pipeline-app.yaml), the lane stack's task role (templates/ci/service-stack.yaml) and the
- * bootstrap pipeline's CloudFormation role (templates/pipelines/pipeline-boot.yaml), each resolved for one
- * service and environment. Calls through the pipeline are made as these roles (see fixtures.ts).
+ * bootstrap and infra pipelines' CloudFormation roles (templates/pipelines/pipeline-boot.yaml,
+ * pipeline-infra.yaml), each resolved for one service and environment. Calls through the pipeline are made as these roles (see fixtures.ts).
  */
 import {
   DeleteStackCommand,
@@ -253,6 +253,44 @@ describe('the bootstrap pipeline CloudFormation role, as pipeline-boot.yaml defi
         expect(r.DeletionPolicy, `${file} ${id}`).toBe('RetainExceptOnCreate');
       }
     }
+  });
+});
+
+describe('the infra pipeline CloudFormation role, as pipeline-infra.yaml defines it', () => {
+  it('holds every permission the handlers need to create, read, update and delete the typed resources of the environment stacks', () => {
+    const parameters = JSON.parse(committedTemplate('params/dev/pipeline-infra.json')).Parameters;
+    const roles = templateRoles(committedTemplate('pipelines/pipeline-infra.yaml'), {
+      stackName: 'pipeline-infra-dev',
+      account: ACCOUNT,
+      region: REGION,
+      parameters,
+      importValue: () => {
+        throw new Error('the infra pipeline imports nothing');
+      },
+    });
+    const deployRole = roles.find((r) => r.logicalId === 'DeployRole')!;
+    // ARNs of the environment stacks' resources as AWS forms them (generated names under the stack name).
+    const arns: Record<string, string> = {
+      'AWS::IAM::Role': `arn:aws:iam::${ACCOUNT}:role/infra-namespace-dev-GcJobRole-FAKE0123`,
+      'AWS::Logs::LogGroup': `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:infra-namespace-dev-GcLogGroup-FAKE0123:*`,
+      'AWS::EC2::SecurityGroup': `arn:aws:ec2:${REGION}:${ACCOUNT}:security-group/sg-0123456789abcdef0`,
+    };
+    const missing: string[] = [];
+    for (const file of ['env/network-stack.yaml', 'env/namespace-stack.yaml']) {
+      for (const r of Object.values(parseTemplate(committedTemplate(file)).Resources ?? {})) {
+        const row = CFN_HANDLER_PERMISSIONS[r.Type];
+        if (!row) continue; // types without a row (cluster, namespace, project, schedule) are not evaluated
+        for (const h of ['create', 'read', 'update', 'delete'] as const) {
+          for (const action of row[h]) {
+            if (action === 'iam:PassRole') continue; // no role of these types passes a role
+            const resource = ACTIONS_WITHOUT_RESOURCE_LEVEL.has(action) ? '*' : arns[r.Type]!;
+            if (evaluatePolicies(deployRole.policies, { action, resource }).decision !== 'Allow')
+              missing.push(`${file} ${r.Type} ${h}: ${action} on ${resource}`);
+          }
+        }
+      }
+    }
+    expect([...new Set(missing)]).toEqual([]);
   });
 });
 
