@@ -172,7 +172,7 @@ export class PipelineInfraStack extends Stack {
         ],
         [
           'AwsSolutions-IAM5[Resource::*]',
-          'Security group, namespace, hosted zone and cluster creation have no resource-level permissions before the resource exists; the actions are enumerated (no wildcards), deletion is not granted, and the pipeline role may only use this role on the two environment stacks.',
+          'Security group, namespace, hosted zone and cluster creation have no resource-level permissions before the resource exists; the actions are enumerated (no wildcards); deletes are granted because CloudFormation replaces and removes these resources on stack updates, the environment stacks carry stack policies and termination protection, and the pipeline role may only use this role on the two environment stacks.',
         ],
       ],
     });
