@@ -40,7 +40,7 @@ describe('lanes on an AWS environment it cannot reach', () => {
       (e: { code: number; stderr: string }) => e,
     );
     expect(run.stderr.trim()).toBe(
-      `error: could not connect to 127.0.0.1:${port} (ECONNREFUSED); this is the network, not ecs-lanes: check the connection and any proxy (HTTPS_PROXY), the environment's region in lanes.yaml, and AWS_ENDPOINT_URL if it is set`,
+      `error: could not connect to 127.0.0.1:${port} (ECONNREFUSED); this is the network, not ecs-lanes: check the connection and any proxy (HTTPS_PROXY); for an AWS environment, its region in lanes.yaml and AWS_ENDPOINT_URL if it is set; for a local one, that it is up (lanes up)`,
     );
     expect(run.stderr).not.toMatch(/NodeVersionSupportWarning/);
     expect(run.code).toBe(1);

@@ -3,7 +3,7 @@
  * error (exit 2) naming it, with the closest known command as a suggestion, even with `--help` after it
  * (commander would print the top-level help and exit 0).
  */
-import type { Command } from 'commander';
+import type { Command, CommanderError } from 'commander';
 
 /** The exit code of a usage error (an unknown command or option). */
 export const USAGE_EXIT_CODE = 2;
@@ -70,4 +70,13 @@ export function unknownCommandMessage(program: Command, args: readonly string[])
     current = next;
   }
   return undefined;
+}
+
+/**
+ * True for what commander throws (with `exitOverride`) once it printed the help or the version: a success (exit 0),
+ * not an error. Kept here, away from the error table, so that `lanes --help` loads nothing else.
+ */
+export function isHelpOrVersion(error: unknown): error is CommanderError {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'commander.helpDisplayed' || code === 'commander.version';
 }

@@ -4,6 +4,7 @@
  */
 import { ConfigError, UnknownNameError, UserError } from '@ecs-lanes/core';
 import { CommanderError } from 'commander';
+import { isHelpOrVersion } from './command-lookup.js';
 
 /** Exit codes, as documented. */
 export const EXIT = {
@@ -97,8 +98,7 @@ export function describeError(error: unknown): {
   readonly lines: readonly string[];
 } {
   if (error instanceof CommanderError) {
-    const exitCode =
-      error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+    const exitCode = isHelpOrVersion(error) ? EXIT.ok : EXIT.usage;
     // Commander printed its own message already.
     return { json: { kind: 'usage', exitCode, message: error.message, causes: [] }, lines: [] };
   }
@@ -119,7 +119,7 @@ export function describeError(error: unknown): {
   }
   const unreachable = networkFailure(error);
   if (unreachable) {
-    const message = `${unreachable}; this is the network, not ecs-lanes: check the connection and any proxy (HTTPS_PROXY), the environment's region in lanes.yaml, and AWS_ENDPOINT_URL if it is set`;
+    const message = `${unreachable}; this is the network, not ecs-lanes: check the connection and any proxy (HTTPS_PROXY); for an AWS environment, its region in lanes.yaml and AWS_ENDPOINT_URL if it is set; for a local one, that it is up (lanes up)`;
     return {
       json: { kind: 'user', exitCode: EXIT.user, message, causes: causeChain(error) },
       lines: [`error: ${message}`],

@@ -2,8 +2,8 @@
  * The `lanes` command router: builds the program and dispatches. Each command lives in its own file under
  * `commands/` with its options type; only this entry point turns errors into exit codes.
  */
-import { Command, CommanderError } from 'commander';
-import { USAGE_EXIT_CODE, unknownCommandMessage } from './command-lookup.js';
+import { Command } from 'commander';
+import { isHelpOrVersion, USAGE_EXIT_CODE, unknownCommandMessage } from './command-lookup.js';
 import { type Io, printJson, processIo } from './output.js';
 import { CLI_VERSION } from './version.js';
 
@@ -161,11 +161,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     return Number(program.getOptionValue('exitCode') ?? 0);
   } catch (error) {
     // Help and version are thrown by commander (exitOverride) once printed: done, without loading the error table.
-    if (
-      error instanceof CommanderError &&
-      (error.code === 'commander.helpDisplayed' || error.code === 'commander.version')
-    )
-      return 0;
+    if (isHelpOrVersion(error)) return 0;
     return await reportError(io, error, wantsJson(argv));
   }
 }

@@ -504,7 +504,8 @@ export function parseConfig(text: string, file = 'lanes.yaml'): ConfigResult {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const [first] = doc.errors;
   if (first) {
-    // Only the first: the parser's later errors are almost always caused by it (one missing quote gives many).
+    // Only the first: the parser's later errors are almost always caused by it (one line indented a space too
+    // little gives eight).
     const pos = lineCounter.linePos(first.pos[0]);
     const more = doc.errors.length - 1;
     return {

@@ -53,7 +53,7 @@ import { ControlApiError, callControl, ensureSupervisor, findSupervisor } from '
 import { GATEWAY_LANE_HEADER } from './gateway.js';
 import { type AppSource, checkout, removeWorktree, resolveSource, WORKING_TREE } from './git.js';
 import { createLocalConfigStore, resolveLocalLaneConfig } from './lane-config.js';
-import { lockHolder, withLock } from './lock.js';
+import { describeHolder, lockHolder, withLock } from './lock.js';
 import { followLaneLog } from './log-follow.js';
 import { localOwner } from './owner.js';
 import {
@@ -441,7 +441,7 @@ export class LocalEnvironment implements LaneTarget {
         onWait: (holder) =>
           progress?.({
             phase: 'lock',
-            message: `waiting for the lock of ${what}: another lanes command${holder ? ` (pid ${holder.pid}, since ${new Date(holder.at).toISOString()})` : ''} is deploying or removing it; this deploy starts when it has finished (at most 10 min)`,
+            message: `waiting for the lock of ${what}: another lanes command${describeHolder(holder)} is deploying or removing it; this deploy starts when it has finished (at most 10 min)`,
           }),
       },
     );

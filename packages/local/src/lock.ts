@@ -22,6 +22,11 @@ export interface LockOptions {
   readonly onWait?: (holder: LockHolder | undefined) => void;
 }
 
+/** ` (pid 123, since 2026-12-02T03:00:00.000Z)`, or nothing when the holder is unknown: for messages. */
+export function describeHolder(holder: LockHolder | undefined): string {
+  return holder ? ` (pid ${holder.pid}, since ${new Date(holder.at).toISOString()})` : '';
+}
+
 /** Thrown when a lock cannot be taken in time. */
 export class LockTimeoutError extends Error {
   constructor(
@@ -30,7 +35,7 @@ export class LockTimeoutError extends Error {
     what: string,
   ) {
     super(
-      `${what} is locked by another lanes command${holder ? ` (pid ${holder.pid}, since ${new Date(holder.at).toISOString()})` : ''}; try again when it has finished`,
+      `${what} is locked by another lanes command${describeHolder(holder)}; try again when it has finished`,
     );
     this.name = 'LockTimeoutError';
   }

@@ -57,9 +57,8 @@ const WRITES_IN_FLIGHT = 16;
  */
 async function writeFiles(out: string, files: ReadonlyMap<string, string>): Promise<void> {
   const targets = [...files].map(([relative, content]) => [path.join(out, relative), content] as const);
-  const dirs = [...new Set(targets.map(([target]) => path.dirname(target)))].sort();
-  // Parents first (sorted paths put a parent before its children), so that each mkdir finds its parent made.
-  for (const dir of dirs) await mkdir(dir, { recursive: true });
+  for (const dir of new Set(targets.map(([target]) => path.dirname(target))))
+    await mkdir(dir, { recursive: true });
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < targets.length) {
